@@ -1,0 +1,198 @@
+"""Guarded single-document patches per second, the way stocksync writes stock.
+
+Each operation is one strongly consistent read and one `ifRevisionID` patch of that
+document, retried on a revision conflict. Figures:
+
+- `sequential`: one coroutine, one document, `n` operations back to back;
+- `concurrent_distinct`: `concurrency` coroutines, each on its own document, `n` in total;
+- `concurrent_hot`: the same coroutines all on one document (conflicts and retries).
+
+Run `uv run python -m bench.lake_throughput [--n 2000] [--concurrency 16] [--data FILE]`;
+it prints one JSON object with two sets of figures taken in one run: `inprocess` (the `Lake`
+called directly) and `http` (a `SanityClient` talking to `stocksync lake serve`, started as a
+separate process on 127.0.0.1), plus their ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from cms_client import mutations as m
+from cms_client.errors import RevisionConflict
+from cms_client.store import DocumentStore
+
+
+async def _guarded_patch(store: DocumentStore, doc_id: str) -> int:
+    """One read + guarded write; returns the attempts it took."""
+    attempts = 0
+    while True:
+        attempts += 1
+        (document,) = await store.get_documents([doc_id])
+        if document is None:
+            raise LookupError(f"benchmark document {doc_id} disappeared")
+        try:
+            await store.mutate(
+                [m.patch(doc_id, if_revision_id=document["_rev"], inc={"stock.onHand": 1})],
+                return_documents=False,
+                idempotent=True,
+            )
+        except RevisionConflict:
+            continue
+        return attempts
+
+
+async def _workers(store: DocumentStore, doc_ids: list[str], n: int) -> tuple[float, int]:
+    """Run `n` operations spread over one coroutine per entry of `doc_ids`."""
+    shares = [n // len(doc_ids) + (1 if i < n % len(doc_ids) else 0) for i in range(len(doc_ids))]
+
+    async def worker(doc_id: str, count: int) -> int:
+        return sum([await _guarded_patch(store, doc_id) for _ in range(count)])
+
+    started = time.perf_counter()
+    attempts = await asyncio.gather(*(worker(d, c) for d, c in zip(doc_ids, shares, strict=True)))
+    return time.perf_counter() - started, sum(attempts)
+
+
+def _figures(n: int, seconds: float, attempts: int) -> dict[str, Any]:
+    return {
+        "operations": n,
+        "seconds": round(seconds, 4),
+        "ops_per_second": round(n / seconds, 1) if seconds else None,
+        "mean_ms": round(1000 * seconds / n, 3) if n else None,
+        "attempts": attempts,
+    }
+
+
+async def run_inprocess(store: DocumentStore, n: int, *, concurrency: int = 16) -> dict[str, Any]:
+    """Measure guarded patches per second on `store`; creates and then deletes its documents."""
+    prefix = f"bench.{secrets.token_hex(4)}."
+    doc_ids = [f"{prefix}{i}" for i in range(concurrency)]
+    await store.mutate(
+        [
+            m.create({"_id": doc_id, "_type": "benchProduct", "stock": {"onHand": 0}})
+            for doc_id in doc_ids
+        ],
+        return_documents=False,
+    )
+    try:
+        sequential = _figures(n, *await _workers(store, doc_ids[:1], n))
+        distinct = _figures(n, *await _workers(store, doc_ids, n))
+        hot = _figures(n, *await _workers(store, [doc_ids[0]] * concurrency, n))
+        counted = await store.get_documents(doc_ids)
+        total = sum(d["stock"]["onHand"] for d in counted if d is not None)
+        if total != 3 * n:
+            raise AssertionError(f"lost updates: counted {total}, expected {3 * n}")
+    finally:
+        await store.mutate([m.delete(doc_id) for doc_id in doc_ids], return_documents=False)
+    return {
+        "store": store.kind,
+        "concurrency": concurrency,
+        "sequential": sequential,
+        "concurrent_distinct": distinct,
+        "concurrent_hot": hot,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _wait_until_serving(base_url: str, server: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        for _ in range(200):
+            if server.poll() is not None:
+                raise RuntimeError("stocksync lake serve exited before serving")
+            try:
+                await http.get(f"{base_url}/v2025-02-19/data/doc/production/probe")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+    raise RuntimeError("stocksync lake serve did not start within 10 s")
+
+
+async def run_http(data: Path, n: int, *, concurrency: int) -> dict[str, Any]:
+    """The same figures through `SanityClient` and `stocksync lake serve` over loopback."""
+    from cms_client.sanity_client import SanityClient
+    from cms_client.sanity_settings import SanitySettings
+
+    port = _free_port()
+    token = secrets.token_hex(8)
+    base_url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "service.cli", "lake", "serve", "--port", str(port)]
+    command += ["--data", str(data), "--token", token]
+    server = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
+    )
+    try:
+        await _wait_until_serving(base_url, server)
+        settings = SanitySettings(
+            project_id="bench",
+            api_host=base_url,
+            api_token=token,  # type: ignore[arg-type]  # pydantic coerces str to SecretStr
+            mutations_per_second=1_000_000,
+        )
+        client = SanityClient(settings)
+        try:
+            return await run_inprocess(client, n, concurrency=concurrency)
+        finally:
+            await client.aclose()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _ratio(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    if not a.get("ops_per_second") or not b.get("ops_per_second"):
+        return None
+    return round(a["ops_per_second"] / b["ops_per_second"], 2)
+
+
+async def _main(n: int, concurrency: int, data: str | None, http: bool) -> dict[str, Any]:
+    from cms_client.lake import Lake
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(data) if data else Path(scratch) / "bench.sqlite3"
+        async with Lake(path) as lake:
+            figures = await run_inprocess(lake, n, concurrency=concurrency)
+        result: dict[str, Any] = {
+            "inprocess": {"data": str(path) if data else "temporary file", **figures}
+        }
+        if http:
+            over_http = await run_http(Path(scratch) / "http.sqlite3", n, concurrency=concurrency)
+            result["http"] = over_http
+            result["inprocess_to_http_ratio"] = {
+                key: _ratio(figures[key], over_http[key])
+                for key in ("sequential", "concurrent_distinct", "concurrent_hot")
+            }
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="operations per scenario")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--data", default=None, help="lake file (default: a temporary one)")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP figures")
+    args = parser.parse_args()
+    figures = asyncio.run(_main(args.n, args.concurrency, args.data, not args.no_http))
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

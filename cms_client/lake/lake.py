@@ -1,0 +1,174 @@
+"""`Lake`: the embedded, Sanity-compatible document store over one SQLite file.
+
+All SQLite work of a `Lake` runs on one worker thread that owns the lake's connection, so
+coroutines never wait on disk or on another process's write lock inside the event loop, and
+a connection is never shared between threads. Operations of one `Lake` run one at a time in
+call order; several processes (or several `Lake`s) on one file are kept apart by SQLite's
+locks (see `storage.py`). The lake is always consistent: a query sees every committed
+transaction, so `visibility` changes nothing here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+from cms_client import groq
+from cms_client.clock import Clock, utc_now
+from cms_client.errors import StoreUnavailable
+from cms_client.ids import id_problem, is_published, published_id
+from cms_client.lake.sources import DocumentCache, StoredDocuments, check_perspective
+from cms_client.lake.storage import LakeDatabase, dumps
+from cms_client.lake.transactions import run_transaction
+from cms_client.store import Document, Mutation, MutationResult, Perspective, Visibility
+
+T = TypeVar("T")
+
+
+class Lake:
+    """A Content Lake dataset in a SQLite file (`path=None`: private, in memory)."""
+
+    kind = "lake"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        clock: Clock = utc_now,
+        dataset: str = "production",
+    ) -> None:
+        self.path = path
+        self.dataset = dataset
+        self._clock = clock
+        self._cache = DocumentCache()
+        self._db: LakeDatabase | None = None
+        self._closed = False
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake")
+
+    # Plumbing ---------------------------------------------------------------------------
+
+    def _database(self) -> LakeDatabase:
+        """The worker thread's connection, opened on first use."""
+        if self._db is None:
+            self._db = LakeDatabase(self.path, self.dataset)
+        return self._db
+
+    async def _run(self, work: Callable[[LakeDatabase], T]) -> T:
+        if self._closed:
+            raise StoreUnavailable("the lake is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._worker, lambda: work(self._database()))
+        except sqlite3.Error as exc:
+            # A lock held past the busy timeout, a full disk, a damaged file: the store is
+            # unavailable, as a 5xx from Sanity would say.
+            raise StoreUnavailable(f"lake database error: {exc}") from exc
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._worker, self._close_database)
+        self._worker.shutdown(wait=False)
+
+    def _close_database(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def __aenter__(self) -> Lake:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # DocumentStore ----------------------------------------------------------------------
+
+    async def get_documents(
+        self, ids: Sequence[str], *, include_all_versions: bool = False
+    ) -> list[Document | None]:
+        return await self._run(
+            functools.partial(_read_documents, ids=list(ids), all_versions=include_all_versions)
+        )
+
+    async def query(
+        self,
+        groq: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        perspective: Perspective = "published",
+    ) -> Any:
+        check_perspective(perspective)
+        return await self._run(
+            functools.partial(
+                self._query, text=groq, params=dict(params or {}), perspective=perspective
+            )
+        )
+
+    def _query(
+        self, db: LakeDatabase, *, text: str, params: dict[str, Any], perspective: str
+    ) -> Any:
+        parsed = groq.parse(text)
+        with db.snapshot():
+            source = StoredDocuments(db, self._cache, perspective)
+            result = groq.evaluate(parsed, source, params, now=self._clock())
+        # The result may hold cached documents; the caller gets its own copy.
+        return json.loads(dumps(result))
+
+    async def mutate(
+        self,
+        mutations: Sequence[Mutation],
+        *,
+        transaction_id: str | None = None,
+        return_documents: bool = True,
+        visibility: Visibility = "sync",
+        dry_run: bool = False,
+        idempotent: bool = False,
+    ) -> MutationResult:
+        batch = list(mutations)
+        return await self._run(
+            lambda db: run_transaction(
+                db,
+                self._cache,
+                batch,
+                now=self._clock(),
+                transaction_id=transaction_id,
+                return_documents=return_documents,
+                dry_run=dry_run,
+            )
+        )
+
+
+def _read_documents(
+    db: LakeDatabase, *, ids: list[str], all_versions: bool
+) -> list[Document | None]:
+    with db.snapshot():
+        found = db.bodies([doc_id for doc_id in ids if isinstance(doc_id, str)])
+        extra: list[str] = []
+        if all_versions:
+            requested = set(ids)
+            families = {published_id(doc_id) for doc_id in ids if id_problem(doc_id) is None}
+            extra = [
+                doc_id
+                for doc_id in db.variant_ids(families)
+                if doc_id not in requested and not is_published(doc_id)
+            ]
+            found.update(db.bodies(extra))
+    documents: list[Document | None] = []
+    for doc_id in [*ids, *extra]:
+        row = found.get(doc_id)
+        documents.append(json.loads(row[1]) if row else None)
+    return documents
