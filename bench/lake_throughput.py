@@ -111,12 +111,12 @@ def _free_port() -> int:
         return port
 
 
-async def _wait_until_serving(base_url: str, server: subprocess.Popen[bytes]) -> None:
+async def _wait_until_serving(base_url: str, server: asyncio.subprocess.Process) -> None:
     import httpx
 
     async with httpx.AsyncClient() as http:
         for _ in range(200):
-            if server.poll() is not None:
+            if server.returncode is not None:
                 raise RuntimeError("stocksync lake serve exited before serving")
             try:
                 await http.get(f"{base_url}/v2025-02-19/data/doc/production/probe")
@@ -136,15 +136,15 @@ async def run_http(data: Path, n: int, *, concurrency: int) -> dict[str, Any]:
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "service.cli", "lake", "serve", "--port", str(port)]
     command += ["--data", str(data), "--token", token]
-    server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
+    server = await asyncio.create_subprocess_exec(
+        *command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
     )
     try:
         await _wait_until_serving(base_url, server)
         settings = SanitySettings(
             project_id="bench",
             api_host=base_url,
-            api_token=token,  # type: ignore[arg-type]  # pydantic coerces str to SecretStr
+            api_token=token,
             mutations_per_second=1_000_000,
         )
         client = SanityClient(settings)
@@ -154,13 +154,13 @@ async def run_http(data: Path, n: int, *, concurrency: int) -> dict[str, Any]:
             await client.aclose()
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        await asyncio.wait_for(server.wait(), timeout=10)
 
 
 def _ratio(a: dict[str, Any], b: dict[str, Any]) -> float | None:
     if not a.get("ops_per_second") or not b.get("ops_per_second"):
         return None
-    return round(a["ops_per_second"] / b["ops_per_second"], 2)
+    return round(float(a["ops_per_second"]) / float(b["ops_per_second"]), 2)
 
 
 async def _main(n: int, concurrency: int, data: str | None, http: bool) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from cms_client import groq
 from cms_client.clock import Clock, utc_now
-from cms_client.errors import StoreUnavailable
+from cms_client.errors import BadRequest, StoreUnavailable
 from cms_client.ids import id_problem, is_published, published_id
 from cms_client.lake.sources import DocumentCache, StoredDocuments, check_perspective
 from cms_client.lake.storage import LakeDatabase, dumps
@@ -100,6 +100,12 @@ class Lake:
     async def get_documents(
         self, ids: Sequence[str], *, include_all_versions: bool = False
     ) -> list[Document | None]:
+        # Refused up front, as the HTTP client must (ids are URL path segments), so both
+        # stores answer a malformed id the same way.
+        for doc_id in ids:
+            problem = id_problem(doc_id)
+            if problem is not None:
+                raise BadRequest(f"{doc_id!r}: {problem}")
         return await self._run(
             functools.partial(_read_documents, ids=list(ids), all_versions=include_all_versions)
         )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cms_client import mutations as m
+from cms_client.errors import BadRequest
 from cms_client.lake import Lake
 
 
@@ -41,11 +44,11 @@ async def test_one_entry_per_id_in_request_order(lake: Lake):
     assert await lake.get_documents([]) == []
 
 
-async def test_ids_that_cannot_exist_are_simply_missing(lake: Lake):
-    assert await lake.get_documents(["a..b", "versions.x"], include_all_versions=True) == [
-        None,
-        None,
-    ]
+@pytest.mark.parametrize("bad_id", ["a..b", "versions.x"])
+async def test_ids_that_cannot_exist_are_refused_like_over_http(lake: Lake, bad_id: str):
+    # The HTTP client must refuse them (ids are URL path segments); the lake matches it.
+    with pytest.raises(BadRequest, match=r"versions|'\.\.'"):
+        await lake.get_documents(["p1", bad_id], include_all_versions=True)
 
 
 async def test_all_versions_appends_the_drafts_and_release_copies_by_id(lake: Lake):
