@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from schemas.base import Counter, Model, SanityDocument, Timestamp, format_timestamp
 from schemas.ids import (
+    editor_entry_id,
     error_id,
     error_id_for_key,
     idempotency_id,
@@ -111,6 +112,7 @@ __all__ = [
     "Timestamp",
     "Variant",
     "VariantStatus",
+    "editor_entry_id",
     "error_id",
     "error_id_for_key",
     "format_timestamp",

@@ -1,0 +1,231 @@
+"""Requests and results of the inventory operations (engine level, not HTTP).
+
+The HTTP layer translates storefront payloads into these and results back. Results dump to
+JSON with camelCase names; idempotency records store them that way and replays parse them
+back, so a replay returns exactly the original result.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.base import Model, Timestamp
+from schemas.reservation import ReservationStatus, RestoreReason
+
+AdjustReason = Literal["restock", "correction", "damage", "return", "initial"]
+StockState = Literal["in_stock", "low_stock", "out_of_stock"]
+LineCode = Literal[
+    "ok",
+    "insufficient_stock",
+    "product_not_found",
+    "variant_not_found",
+    "variant_required",
+]
+
+
+class LineRequest(Model):
+    """A cart line: a product (`_id` or slug), optionally a variant, and a quantity.
+
+    The variant is chosen by `variant_key` (the variant's `_key`) or else by `size`
+    (case-insensitive). Bounds on quantity and line count are configurable and checked by
+    the engine.
+    """
+
+    product_id: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1)
+    variant_key: str | None = Field(default=None, max_length=200)
+    size: str | None = Field(default=None, max_length=100)
+
+
+class LineOutcome(Model):
+    """What one (merged) reserve line asked for and what was available before this request."""
+
+    product_id: str = Field(description="The product as the caller named it (`_id` or slug).")
+    resolved_id: str | None = Field(default=None, description="The product's `_id`.")
+    title: str | None = None
+    variant_key: str | None = None
+    size: str | None = None
+    requested: int
+    available: int
+    code: LineCode = "ok"
+    message: str = ""
+
+
+class ItemChange(Model):
+    """Units of one product or variant moved by an operation."""
+
+    product_id: str
+    variant_key: str | None = None
+    size: str | None = None
+    quantity: int
+
+
+class ShortfallOutcome(Model):
+    product_id: str
+    variant_key: str | None = None
+    size: str | None = None
+    requested: int
+    committed: int
+    missing: int
+
+
+class ReserveResult(Model):
+    session_id: str
+    reservation_id: str
+    status: ReservationStatus
+    expires_at: Timestamp
+    lines: list[LineOutcome]
+    replayed: bool = False
+    reclaimed: list[str] = Field(
+        default_factory=list,
+        description="Session ids of expired holds this reserve released to make room.",
+    )
+
+
+class ReleaseResult(Model):
+    session_id: str
+    reservation_id: str
+    status: ReservationStatus
+    released: list[ItemChange]
+    replayed: bool = False
+
+
+class CommitResult(Model):
+    session_id: str
+    reservation_id: str
+    status: ReservationStatus
+    payment_ref: str | None
+    late: bool = Field(default=False, description="The hold had been released or had expired.")
+    committed: list[ItemChange]
+    shortfall: list[ShortfallOutcome] = Field(default_factory=list)
+    replayed: bool = False
+
+
+class RestoreResult(Model):
+    session_id: str
+    reservation_id: str
+    reference: str
+    reason: RestoreReason
+    status: ReservationStatus
+    restored: list[ItemChange]
+    replayed: bool = False
+
+
+class PaymentIntentResult(Model):
+    session_id: str
+    reservation_id: str
+    status: ReservationStatus
+    payment_intent_id: str
+    expires_at: Timestamp
+
+
+class AdjustResult(Model):
+    product_id: str = Field(description="The product's `_id`.")
+    variant_key: str | None = None
+    size: str | None = None
+    reason: AdjustReason
+    previous_stock: int
+    new_stock: int
+    reserved: int
+    available: int
+    ledger_id: str | None = Field(default=None, description="None when nothing changed.")
+    replayed: bool = False
+
+
+class ExpireResult(Model):
+    expired: list[str] = Field(default_factory=list, description="Session ids expired.")
+    failed: list[str] = Field(
+        default_factory=list, description="Session ids left for the next run (conflicts)."
+    )
+
+
+class CellDrift(Model):
+    """A counter that did not match the active reservations, and what it was set to."""
+
+    product_id: str
+    variant_key: str | None = None
+    size: str | None = None
+    recorded: int
+    expected: int
+
+
+class ReconcileResult(Model):
+    products_checked: int = 0
+    repaired: list[CellDrift] = Field(default_factory=list)
+    negative_stock: list[CellDrift] = Field(
+        default_factory=list, description="Stock below zero: reported, not changed."
+    )
+    settling: list[str] = Field(
+        default_factory=list, description="Products changed too recently to judge; next run."
+    )
+    failed: list[str] = Field(default_factory=list)
+
+
+class PurgeResult(Model):
+    idempotency_records: int = 0
+    error_logs: int = 0
+
+
+class VariantStatus(Model):
+    variant_key: str | None
+    size: str | None
+    sku: str | None = None
+    total: int
+    reserved: int
+    available: int
+    state: StockState
+
+
+class ProductStatus(Model):
+    product_id: str = Field(description="The product as the caller named it (`_id` or slug).")
+    id: str = Field(description="The product's `_id`.")
+    title: str | None
+    slug: str | None
+    total: int
+    reserved: int
+    available: int
+    state: StockState
+    low_stock_threshold: int
+    variants: list[VariantStatus] | None = None
+
+
+class StatusResult(Model):
+    products: list[ProductStatus]
+    not_found: list[str] = Field(default_factory=list)
+    checked_at: Timestamp
+
+
+class ReserveRequest(Model):
+    session_id: str = Field(min_length=1)
+    lines: list[LineRequest]
+    ttl_seconds: int | None = Field(default=None, ge=1)
+
+
+class ReleaseRequest(Model):
+    session_id: str = Field(min_length=1)
+    lines: list[LineRequest] | None = None
+
+
+class CommitRequest(Model):
+    session_id: str = Field(min_length=1)
+    payment_ref: str | None = None
+
+
+class RestoreRequest(Model):
+    session_id: str = Field(min_length=1)
+    reference: str = Field(min_length=1)
+    reason: RestoreReason = "refund"
+    lines: list[LineRequest] | None = None
+
+
+class AdjustRequest(Model):
+    product_id: str = Field(min_length=1)
+    variant_key: str | None = None
+    size: str | None = None
+    set_to: int | None = None
+    delta: int | None = None
+    reason: AdjustReason
+    actor: str = "system"
+    note: str | None = None

@@ -1,0 +1,99 @@
+"""`product`: the editor-owned catalogue document that carries the stock counters.
+
+The shop's own Studio type has many more fields (price, images, ...); they are kept as
+extra fields and never touched. stocksync only reads the fields below and patches the two
+counters. A product with `variants` keeps its stock per variant; the product-level counters
+are then unused.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
+
+from schemas.base import Counter, Model, SanityDocument
+
+PRODUCT_TYPE: Final = "product"
+
+_READ_ONLY: JsonDict = {"readOnly": True}
+_COUNTER: JsonDict = {"minimum": 0, "readOnly": True}
+
+
+def _none_as_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+class Slug(Model):
+    model_config = ConfigDict(extra="allow")
+
+    current: str | None = None
+
+
+class Variant(Model):
+    """One sellable size of a product, with its own stock."""
+
+    model_config = ConfigDict(extra="allow", title="Variant")
+
+    key: str | None = Field(default=None, alias="_key")
+    size: str | None = Field(default=None, description="Size as shown to customers, e.g. m.")
+    sku: str | None = Field(default=None, title="SKU")
+    stock_quantity: Counter = Field(
+        default=0,
+        title="Stock",
+        description="Units on hand. Change it through stocksync's adjust API so the change "
+        "is recorded in the inventory ledger.",
+        json_schema_extra=_COUNTER,
+    )
+    reserved_quantity: Counter = Field(
+        default=0,
+        title="Reserved",
+        description="Units held by open checkouts. Managed by stocksync.",
+        json_schema_extra=_COUNTER,
+    )
+    stripe_price_id: str | None = Field(
+        default=None, title="Stripe price id", json_schema_extra=_READ_ONLY
+    )
+
+
+class Product(SanityDocument):
+    """A catalogue product as stocksync reads it (counters missing -> 0)."""
+
+    model_config = ConfigDict(extra="allow", title="Product")
+
+    type: Literal["product"] = Field(default=PRODUCT_TYPE, alias="_type")
+    title: str | None = None
+    slug: Slug | None = None
+    stock_quantity: Counter = Field(
+        default=0,
+        title="Stock",
+        description="Units on hand (products without variants). Change it through stocksync's "
+        "adjust API so the change is recorded in the inventory ledger.",
+        json_schema_extra=_COUNTER,
+    )
+    reserved_quantity: Counter = Field(
+        default=0,
+        title="Reserved",
+        description="Units held by open checkouts. Managed by stocksync.",
+        json_schema_extra=_COUNTER,
+    )
+    low_stock_threshold: int | None = Field(
+        default=None,
+        ge=0,
+        title="Low-stock threshold",
+        description="Available units at or below which the product shows as low stock "
+        "(stocksync's default when empty).",
+    )
+    variants: Annotated[list[Variant], BeforeValidator(_none_as_empty)] = Field(
+        default_factory=list,
+        description="Sizes with their own stock. When present, stock is kept per variant.",
+    )
+
+    @property
+    def slug_current(self) -> str | None:
+        return self.slug.current if self.slug else None
+
+
+#: The product fields stocksync owns or reads; the generated Studio schema covers these.
+PRODUCT_STOCK_FIELDS = ("stock_quantity", "reserved_quantity", "low_stock_threshold", "variants")

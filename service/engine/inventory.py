@@ -1,0 +1,588 @@
+"""`Inventory`: the engine's facade, the one way anything in stocksync changes stock.
+
+The HTTP API, the Stripe and Sanity webhooks, the cron routes and the CLI call these
+methods; each runs as read fresh -> pure plan -> one guarded transaction (see
+`service.engine.executor`). Results are the typed payloads of `schemas.operations`;
+failures are the typed errors of `service.engine.errors` (each with a stable `code`).
+Store failures (`cms_client.errors.StoreUnavailable`, `RateLimited`) pass through: the work
+did not happen, or its outcome is unknown, and the caller should retry later.
+
+Exactly-once: `reserve`, `release` and `commit` are guarded by the reservation's own
+revision and status; `restore` records its reference; every mutating method also takes
+`idempotency_keys` (for example a webhook event id and an "object + effect" key), whose
+records are created in the same transaction as the effect and whose stored result is
+returned again, marked `replayed`, to any later call with the same key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from random import Random
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
+
+from cms_client.clock import Clock, utc_now
+from cms_client.store import DocumentStore, MutationResult
+from schemas.base import format_timestamp
+from schemas.ids import editor_entry_id, reservation_id
+from schemas.operations import (
+    AdjustReason,
+    AdjustRequest,
+    AdjustResult,
+    CommitRequest,
+    CommitResult,
+    ExpireResult,
+    LineRequest,
+    PaymentIntentResult,
+    PurgeResult,
+    ReconcileResult,
+    ReleaseRequest,
+    ReleaseResult,
+    ReserveRequest,
+    ReserveResult,
+    RestoreRequest,
+    RestoreResult,
+    StatusResult,
+)
+from schemas.records import ErrorType, Severity
+from schemas.reservation import RestoreReason, StockReservation
+from service.engine import sweeps
+from service.engine.errors import InsufficientStock, InvalidRequest
+from service.engine.executor import Attempt, Executor, Sleep, new_token
+from service.engine.idempotency import fingerprint, record, record_ids, replay
+from service.engine.plan import Plan
+from service.engine.planners.adjust import plan_adjust, plan_editor_change, validate_adjust
+from service.engine.planners.commit import plan_commit
+from service.engine.planners.lifecycle import plan_release
+from service.engine.planners.payment import plan_record_payment_intent
+from service.engine.planners.reserve import plan_reserve, validate_reserve
+from service.engine.planners.restore import plan_restore, restore_key
+from service.engine.queries import RESERVATION_BY_PAYMENT_INTENT, overdue_reservations
+from service.engine.resolver import ProductResolver
+from service.engine.settings import EngineSettings
+from service.engine.status_reader import read_status
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
+RequestT = TypeVar("RequestT", bound=BaseModel)
+
+
+def _request(model: type[RequestT], **fields: Any) -> RequestT:
+    """Build a request payload; a value out of bounds is the caller's `InvalidRequest`."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        # Name the field as the JSON payloads do (camelCase).
+        where = ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in first["loc"])
+        raise InvalidRequest(f"{where}: {first['msg']}", field=where) from None
+
+
+class Inventory:
+    """Stock operations over one `DocumentStore` (embedded lake or Sanity).
+
+    One instance per process: it caches product names (slug -> `_id`) and which products a
+    reservation holds, so a warm reserve, release or commit is one read and one write.
+    `clock`, `sleep` and `rng` are injected so tests control time, waits and jitter.
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        *,
+        clock: Clock = utc_now,
+        settings: EngineSettings | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: Random | None = None,
+        token_factory: Callable[[], str] = new_token,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings or EngineSettings()
+        self.resolver = ProductResolver(store)
+        self.executor = Executor(
+            store,
+            clock=clock,
+            settings=self.settings,
+            sleep=sleep,
+            rng=rng or Random(),
+            resolver=self.resolver,
+            token_factory=token_factory,
+        )
+        self._held_products: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    # -- checkout holds --------------------------------------------------------------------
+
+    async def reserve(
+        self,
+        session_id: str,
+        lines: Sequence[LineRequest],
+        *,
+        ttl: timedelta | None = None,
+        idempotency_keys: Sequence[str] = (),
+    ) -> ReserveResult:
+        """Hold stock for a checkout session: every line or none.
+
+        Lines are merged per product/variant first. A product is named by `_id` or slug; a
+        variant by `variant_key` or by `size` (case-insensitive). `ttl` defaults to
+        `settings.default_ttl` and is bounded to [min_ttl, max_ttl]. Expired holds on the
+        products this reserve finds short are released first (even if it still fails).
+
+        Calling again with the same lines returns the original result (`replayed=True`)
+        while the hold is active. Raises `InsufficientStock` (per-line requested/available
+        and code), `ReservationConflict` (same session, other lines),
+        `ReservationNotActive` (same lines, hold already released/expired/committed),
+        `InvalidRequest` (limits), `ConflictRetriesExhausted`.
+        """
+        request = _request(
+            ReserveRequest,
+            session_id=session_id,
+            lines=list(lines),
+            ttl_seconds=int(ttl.total_seconds()) if ttl is not None else None,
+        )
+        validate_reserve(request, self.settings)
+        rid = reservation_id(session_id)
+        refs = [line.product_id for line in request.lines]
+
+        async def step(att: Attempt) -> Plan[ReserveResult]:
+            resolved = await att.read_products(refs, also=[rid, *record_ids(idempotency_keys)])
+
+            def body(plan: Plan[ReserveResult], holds: Sequence[str] = ()) -> None:
+                plan_reserve(
+                    plan, request, rid, resolved=resolved, settings=self.settings, reclaimable=holds
+                )
+
+            plan = self._keyed(att, idempotency_keys, "reserve", request, ReserveResult, body)
+            if isinstance(plan.error, InsufficientStock) and plan.short_products:
+                holds = await self._overdue_holds(att, plan.short_products)
+                if holds:
+                    plan = self._keyed(
+                        att,
+                        idempotency_keys,
+                        "reserve",
+                        request,
+                        ReserveResult,
+                        lambda p: body(p, holds),
+                    )
+            return plan
+
+        products = [self.resolver.cached(ref) or ref for ref in refs]
+        return await self.executor.run(
+            "reserve", step, after_write=self._remember_holds, lock=[rid, *products]
+        )
+
+    async def release(
+        self,
+        session_id: str,
+        lines: Sequence[LineRequest] | None = None,
+        *,
+        idempotency_keys: Sequence[str] = (),
+    ) -> ReleaseResult:
+        """Give a hold back: all of it (`lines=None`, status released) or some lines of it
+        (the reservation stays active with less held).
+
+        Only an active reservation can be released, so a release applies once; a partial
+        release repeated without an idempotency key releases again. Raises
+        `ReservationNotFound`, `ReservationNotActive`, `InvalidRequest` (a line the hold
+        does not have, or more than it holds).
+        """
+        request = _request(
+            ReleaseRequest, session_id=session_id, lines=list(lines) if lines else None
+        )
+        self._check_line_count(request.lines)
+        rid = reservation_id(session_id)
+
+        async def step(att: Attempt) -> Plan[ReleaseResult]:
+            await self._read_reservation(att, rid, also=record_ids(idempotency_keys))
+            return self._keyed(
+                att,
+                idempotency_keys,
+                "release",
+                request,
+                ReleaseResult,
+                lambda plan: plan_release(plan, request, rid),
+            )
+
+        return await self.executor.run(
+            "release", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
+        )
+
+    async def commit(
+        self,
+        session_id: str,
+        payment_ref: str | None = None,
+        *,
+        idempotency_keys: Sequence[str] = (),
+    ) -> CommitResult:
+        """The checkout was paid: deduct the held stock (stock and reserved both decrease).
+
+        Exactly once per reservation: a reservation already committed (or since refunded)
+        returns its commit result with `replayed=True`, whatever `payment_ref` says. A hold
+        that was released or expired is committed late from available stock; what cannot be
+        covered is recorded as `shortfall` (on the result and the reservation) with a
+        critical errorLog. Stock never goes below zero. Raises `ReservationNotFound`.
+        """
+        request = _request(CommitRequest, session_id=session_id, payment_ref=payment_ref)
+        rid = reservation_id(session_id)
+
+        async def step(att: Attempt) -> Plan[CommitResult]:
+            await self._read_reservation(att, rid, also=record_ids(idempotency_keys))
+            return self._keyed(
+                att,
+                idempotency_keys,
+                "commit",
+                request,
+                CommitResult,
+                lambda plan: plan_commit(plan, request, rid),
+            )
+
+        return await self.executor.run(
+            "commit", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
+        )
+
+    async def restore(
+        self,
+        session_id: str,
+        lines: Sequence[LineRequest] | None = None,
+        *,
+        reference: str,
+        reason: RestoreReason = "refund",
+        idempotency_keys: Sequence[str] = (),
+    ) -> RestoreResult:
+        """Put sold units back in stock (refund, cancellation or return).
+
+        `lines=None` restores everything still restorable; otherwise the named lines, up to
+        what was sold and not restored yet. Exactly once per `reference` (the refund id):
+        a repeat returns the first result with `replayed=True`. Status becomes refunded when
+        nothing is left to restore, else partially_refunded. Raises `ReservationNotFound`,
+        `ReservationNotCommitted`, `InvalidRequest`.
+        """
+        request = _request(
+            RestoreRequest,
+            session_id=session_id,
+            reference=reference,
+            reason=reason,
+            lines=list(lines) if lines else None,
+        )
+        self._check_line_count(request.lines)
+        rid = reservation_id(session_id)
+        keys = [restore_key(rid, reference), *idempotency_keys]
+
+        async def step(att: Attempt) -> Plan[RestoreResult]:
+            await self._read_reservation(att, rid, also=record_ids(keys))
+            return self._keyed(
+                att,
+                keys,
+                "restore",
+                request,
+                RestoreResult,
+                lambda plan: plan_restore(plan, request, rid),
+            )
+
+        return await self.executor.run(
+            "restore", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
+        )
+
+    async def record_payment_intent(
+        self, session_id: str, payment_intent_id: str
+    ) -> PaymentIntentResult:
+        """Remember the payment intent of an unpaid checkout (delayed payment methods).
+
+        An active hold is kept for `settings.payment_hold` from now, so the sweep does not
+        release stock the customer is paying for. Idempotent. Raises `ReservationNotFound`.
+        """
+        rid = reservation_id(session_id)
+
+        async def step(att: Attempt) -> Plan[PaymentIntentResult]:
+            await att.read([rid])
+            plan = Plan[PaymentIntentResult](att.snapshot, now=att.now, token=att.token)
+            return plan_record_payment_intent(
+                plan, session_id, rid, payment_intent_id, hold=self.settings.payment_hold
+            )
+
+        return await self.executor.run("record_payment_intent", step, lock=[rid])
+
+    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        """The checkout session whose reservation recorded this payment intent, if any.
+
+        A query (may lag a second on Sanity); the operation that follows reads fresh.
+        """
+        row: Any = await self.store.query(
+            RESERVATION_BY_PAYMENT_INTENT, {"paymentIntentId": payment_intent_id}
+        )
+        session = row.get("sessionId") if isinstance(row, dict) else None
+        return session if isinstance(session, str) else None
+
+    async def reservation(self, session_id: str) -> StockReservation | None:
+        """The session's reservation, read fresh (None when there is none)."""
+        (doc,) = await self.store.get_documents([reservation_id(session_id)])
+        return StockReservation.model_validate(doc) if doc else None
+
+    # -- stock on hand ---------------------------------------------------------------------
+
+    async def adjust(
+        self,
+        product_id: str,
+        *,
+        reason: AdjustReason,
+        set_to: int | None = None,
+        delta: int | None = None,
+        variant_key: str | None = None,
+        size: str | None = None,
+        actor: str = "system",
+        note: str | None = None,
+        idempotency_keys: Sequence[str] = (),
+    ) -> AdjustResult:
+        """Change stock on hand of a product or variant, with a ledger entry by `actor`.
+
+        Exactly one of `set_to` and `delta`. Reasons: restock, correction, damage, return,
+        initial. Drafts and release versions get the same delta. Raises `InvalidAdjustment`
+        (negative result, or not exactly one of set_to/delta), `ProductNotFound`,
+        `VariantNotFound`. Setting stock below what is reserved is allowed (damage happens);
+        available then shows 0 and pending payments may record a shortfall.
+        """
+        request = _request(
+            AdjustRequest,
+            product_id=product_id,
+            variant_key=variant_key,
+            size=size,
+            set_to=set_to,
+            delta=delta,
+            reason=reason,
+            actor=actor,
+            note=note,
+        )
+        validate_adjust(request)
+
+        async def step(att: Attempt) -> Plan[AdjustResult]:
+            resolved = await att.read_products([product_id], also=record_ids(idempotency_keys))
+            return self._keyed(
+                att,
+                idempotency_keys,
+                "adjust",
+                request,
+                AdjustResult,
+                lambda plan: plan_adjust(plan, request, resolved=resolved),
+            )
+
+        return await self.executor.run(
+            "adjust", step, lock=[self.resolver.cached(product_id) or product_id]
+        )
+
+    async def record_editor_change(
+        self,
+        product_id: str,
+        *,
+        previous_stock: int,
+        variant_key: str | None = None,
+        size: str | None = None,
+        actor: str = "editor",
+        reference: str | None = None,
+    ) -> str | None:
+        """Ledger a stock change an editor made in Studio: an `editor` entry from
+        `previous_stock` to the stock read now (fresh). Counters are not changed.
+
+        Returns the entry's id, or None when stock equals `previous_stock`. With a
+        `reference` (e.g. the Sanity webhook's idempotency key) the entry is written once:
+        a repeat returns the same id. Raises `ProductNotFound`, `VariantNotFound`.
+        """
+        entry_id = editor_entry_id(reference) if reference else None
+
+        async def step(att: Attempt) -> Plan[str | None]:
+            resolved = await att.read_products([product_id], also=[entry_id] if entry_id else [])
+            plan = Plan[str | None](att.snapshot, now=att.now, token=att.token)
+            if entry_id and att.snapshot.get(entry_id) is not None:
+                return plan.succeed(entry_id)
+            return plan_editor_change(
+                plan,
+                product_id,
+                resolved=resolved,
+                variant_key=variant_key,
+                size=size,
+                previous_stock=previous_stock,
+                actor=actor,
+                reference=reference,
+                entry_id=entry_id,
+            )
+
+        return await self.executor.run("record_editor_change", step)
+
+    async def status(self, product_ids: Sequence[str]) -> StatusResult:
+        """Total, reserved, available (never below 0) and state per product and variant.
+
+        Products are named by `_id` or slug; unknown names are listed in `not_found`. State:
+        out_of_stock (nothing available), low_stock (available <= the product's
+        `lowStockThreshold`, default `settings.low_stock_threshold`) or in_stock. One store
+        read for up to `settings.status_max_products` names (a second only when a cached
+        slug has moved to another product). Raises `InvalidRequest` beyond the limit.
+        """
+        names = list(dict.fromkeys(product_ids))
+        if not names:
+            raise InvalidRequest("name at least one product", field="productIds")
+        if len(names) > self.settings.status_max_products:
+            raise InvalidRequest(
+                f"at most {self.settings.status_max_products} products per request",
+                field="productIds",
+            )
+        return await read_status(
+            self.store, self.resolver, names, now=self.clock(), settings=self.settings
+        )
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    async def expire(self) -> ExpireResult:
+        """Expire every active hold past `expiresAt` + `settings.expire_grace`.
+
+        Each expiry is its own guarded transaction (status expired, reserved decreased,
+        `expiry` ledger entries); a hold that a payment or release takes at the same moment
+        is left to that operation. Holds that kept conflicting are listed in `failed`.
+        """
+        return await sweeps.expire(self.executor, self._remember_products, self._read_reservation)
+
+    async def reconcile(self, product_ids: Sequence[str] | None = None) -> ReconcileResult:
+        """Recompute reserved counts from the active reservations: of every product, or of
+        the products named (`_id` or slug; unknown names are skipped).
+
+        Drift is repaired with guarded writes (published document and every copy), a
+        `reconcile` ledger entry per counter and an errorLog saying what drifted; stock below
+        zero is reported (`negative_stock`, a critical errorLog once per value). Products
+        changed within `settings.reconcile_settle` are left for the next run (`settling`).
+        """
+        if product_ids is None:
+            return await sweeps.reconcile(self.executor)
+        names = list(dict.fromkeys(product_ids))
+        found = {n: self.resolver.cached(n) for n in names}
+        missing = [n for n, pid in found.items() if pid is None]
+        if missing:
+            found.update(await self.resolver.lookup(missing))
+        ids = list(dict.fromkeys(pid for pid in found.values() if pid))
+        return await sweeps.reconcile(self.executor, ids)
+
+    async def purge(self) -> PurgeResult:
+        """Delete idempotency records past their expiry and resolved error logs older than
+        `settings.error_log_retention`."""
+        return await sweeps.purge(self.store, now=self.clock(), settings=self.settings)
+
+    async def log_error(
+        self,
+        error_type: ErrorType,
+        severity: Severity,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        session_id: str | None = None,
+        product_id: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        """Write an errorLog for a person to look at; returns its id.
+
+        With `dedupe_key`, the log has an id derived from the key and is created only once,
+        so a retried webhook logs its problem once.
+        """
+
+        async def step(att: Attempt) -> Plan[str]:
+            plan = Plan[str](att.snapshot, now=att.now, token=att.token)
+            log_id = plan.log_error(
+                error_type,
+                severity,
+                message,
+                details=details,
+                session_id=session_id,
+                product_id=product_id,
+                dedupe_key=dedupe_key,
+            )
+            return plan.succeed(log_id)
+
+        return await self.executor.run("log_error", step)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _keyed(
+        self,
+        att: Attempt,
+        keys: Sequence[str],
+        operation: str,
+        request: BaseModel,
+        result_type: type[ResultT],
+        body: Callable[[Plan[ResultT]], object],
+    ) -> Plan[ResultT]:
+        """Plan `body` behind the idempotency records of `keys`."""
+        plan = Plan[ResultT](att.snapshot, now=att.now, token=att.token)
+        if not keys:
+            body(plan)
+            return plan
+        request_fingerprint = fingerprint(operation, request.model_dump(mode="json", by_alias=True))
+        replayed = replay(plan, keys, operation, request_fingerprint, result_type)
+        if replayed is not None:
+            return plan.succeed(replayed)
+        body(plan)
+        result = plan.result
+        if plan.error is None and result is not None and not getattr(result, "replayed", False):
+            record(
+                plan,
+                keys,
+                operation,
+                request_fingerprint,
+                result,
+                retention=self.settings.idempotency_retention,
+                now=att.now,
+            )
+        return plan
+
+    def _hold_lock(self, rid: str) -> list[str]:
+        """The reservation and the products it holds (when known) for the writer lock."""
+        return [rid, *self._held_products.get(rid, ())]
+
+    def _check_line_count(self, lines: Sequence[LineRequest] | None) -> None:
+        if lines is not None and len(lines) > self.settings.max_lines:
+            raise InvalidRequest(f"at most {self.settings.max_lines} lines", field="lines")
+
+    async def _read_reservation(self, att: Attempt, rid: str, *, also: Iterable[str] = ()) -> None:
+        """Read a reservation with its products: one request when this instance knows which
+        products it holds (the set never changes), two otherwise."""
+        await att.read([rid, *also, *self._held_products.get(rid, ())])
+        doc = att.snapshot.get(rid)
+        if doc is not None:
+            products = tuple(
+                dict.fromkeys(
+                    item["productId"]
+                    for item in doc.get("items") or []
+                    if isinstance(item, dict) and isinstance(item.get("productId"), str)
+                )
+            )
+            self._remember_products(rid, products)
+            await att.read(products)
+
+    def _remember_products(self, rid: str, products: Sequence[str]) -> None:
+        self._held_products[rid] = tuple(products)
+        self._held_products.move_to_end(rid)
+        while len(self._held_products) > 10_000:
+            self._held_products.popitem(last=False)
+
+    def _remember_holds(self, plan: Plan[Any], result: MutationResult) -> None:
+        for doc_id, doc in result.documents().items():
+            if doc.get("_type") == "stockReservation":
+                self._remember_products(doc_id, tuple(doc.get("productIds") or ()))
+
+    async def _overdue_holds(self, att: Attempt, product_ids: Sequence[str]) -> list[str]:
+        """Overdue active holds on `product_ids`, read fresh with all their products."""
+        cutoff = att.now - self.settings.expire_grace
+        rows: Any = await self.store.query(
+            overdue_reservations(self.settings.sweep_batch_size),
+            {"cutoff": format_timestamp(cutoff)},
+        )
+        wanted = set(product_ids)
+        holds: list[str] = []
+        products: list[str] = []
+        for row in rows if isinstance(rows, list) else []:
+            held = [p for p in row.get("productIds") or [] if isinstance(p, str)]
+            if wanted.intersection(held):
+                holds.append(row["_id"])
+                products.extend(held)
+        if holds:
+            await att.read([*holds, *products])
+        return holds

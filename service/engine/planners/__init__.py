@@ -1,0 +1,1 @@
+"""Pure planners: (documents as read, request, now) -> `Plan`. No I/O here."""

@@ -1,0 +1,95 @@
+"""Adjust: a person changes stock on hand (restock, correction, damage, return, initial)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from schemas.operations import AdjustRequest, AdjustResult
+from service.engine.errors import InvalidAdjustment, ProductNotFound, VariantNotFound
+from service.engine.plan import Plan
+from service.engine.stock import Cell
+
+
+def validate_adjust(request: AdjustRequest) -> None:
+    if (request.set_to is None) == (request.delta is None):
+        raise InvalidAdjustment("give exactly one of setTo and delta")
+    if request.set_to is not None and request.set_to < 0:
+        raise InvalidAdjustment(f"stock cannot be set to {request.set_to}: below zero")
+
+
+def plan_adjust(
+    plan: Plan[AdjustResult], request: AdjustRequest, *, resolved: Mapping[str, str | None]
+) -> Plan[AdjustResult]:
+    product_id = resolved.get(request.product_id)
+    stock = plan.product(product_id) if product_id else None
+    if stock is None:
+        return plan.fail(ProductNotFound(request.product_id))
+    found = stock.find(request.variant_key, request.size)
+    if not isinstance(found, Cell):
+        return plan.fail(VariantNotFound(request.product_id, request.variant_key or request.size))
+    cell = found
+    before = stock.stock(cell)
+    after = request.set_to if request.set_to is not None else before + (request.delta or 0)
+    if after < 0:
+        return plan.fail(
+            InvalidAdjustment(
+                f"stock of {cell.label()} would go below zero: {before} -> {after}",
+                details={"productId": stock.id, "stock": before, "delta": request.delta},
+            )
+        )
+    entry_id = None
+    if after != before:
+        entry_id = plan.move(
+            stock,
+            cell,
+            entry_type=request.reason,
+            stock_change=after - before,
+            reason=request.note,
+            actor=request.actor,
+        ).id
+    return plan.succeed(
+        AdjustResult(
+            product_id=stock.id,
+            variant_key=cell.variant_key,
+            size=cell.size,
+            reason=request.reason,
+            previous_stock=before,
+            new_stock=after,
+            reserved=stock.reserved(cell),
+            available=stock.available(cell),
+            ledger_id=entry_id,
+        )
+    )
+
+
+def plan_editor_change(
+    plan: Plan[str | None],
+    product_name: str,
+    *,
+    resolved: Mapping[str, str | None],
+    variant_key: str | None,
+    size: str | None,
+    previous_stock: int,
+    actor: str,
+    reference: str | None,
+    entry_id: str | None = None,
+) -> Plan[str | None]:
+    """Ledger an editor's stock change (previous -> now); nothing when stock is unchanged."""
+    product_id = resolved.get(product_name)
+    stock = plan.product(product_id) if product_id else None
+    if stock is None:
+        return plan.fail(ProductNotFound(product_name))
+    found = stock.find(variant_key, size)
+    if not isinstance(found, Cell):
+        return plan.fail(VariantNotFound(product_name, variant_key or size))
+    if stock.stock(found) == previous_stock:
+        return plan.succeed(None)
+    entry = plan.note_editor_change(
+        stock,
+        found,
+        previous_stock=previous_stock,
+        reference=reference,
+        actor=actor,
+        entry_id=entry_id,
+    )
+    return plan.succeed(entry.id)

@@ -1,0 +1,74 @@
+"""Moves of a reservation that give its held stock back: release and expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from schemas.operations import ReleaseRequest, ReleaseResult
+from schemas.reservation import StockReservation
+from service.engine.errors import ReservationNotActive, ReservationNotFound
+from service.engine.holds import give_back, load_reservation, match_lines, save_reservation
+from service.engine.plan import Plan
+
+
+def is_overdue(reservation: StockReservation, now: datetime, grace: timedelta) -> bool:
+    """Active and past its expiry plus the grace a late payment gets."""
+    return reservation.status == "active" and reservation.expires_at + grace <= now
+
+
+def expire_hold(plan: Plan[Any], reservation: StockReservation, grace: timedelta) -> bool:
+    """Release an overdue hold with status expired; False when it is not overdue."""
+    if not is_overdue(reservation, plan.now, grace):
+        return False
+    give_back(plan, reservation, {item.key: item.held for item in reservation.items}, "expiry")
+    reservation = reservation.model_copy(update={"status": "expired", "expired_at": plan.now})
+    save_reservation(plan, reservation)
+    return True
+
+
+def plan_expire(plan: Plan[bool], reservation_id: str, *, grace: timedelta) -> Plan[bool]:
+    """Expire one reservation if it is still active and overdue; the result says if it did."""
+    reservation = load_reservation(plan, reservation_id)
+    if reservation is None:
+        return plan.succeed(False)
+    return plan.succeed(expire_hold(plan, reservation, grace))
+
+
+def plan_release(
+    plan: Plan[ReleaseResult], request: ReleaseRequest, reservation_id: str
+) -> Plan[ReleaseResult]:
+    """Release the whole hold, or some lines of it; only an active reservation."""
+    reservation = load_reservation(plan, reservation_id)
+    if reservation is None:
+        return plan.fail(ReservationNotFound(request.session_id))
+    if reservation.status != "active":
+        return plan.fail(ReservationNotActive(request.session_id, reservation.status))
+    held = {item.key: item.held for item in reservation.items}
+    wanted = (
+        held
+        if request.lines is None
+        else match_lines(plan, reservation, request.lines, held, "release")
+    )
+    whole = all(wanted.get(key, 0) == quantity for key, quantity in held.items())
+    released = give_back(plan, reservation, wanted, "release")
+    if whole:
+        # Items keep what the cart held when it left `active`: a late payment needs it.
+        updated = reservation.model_copy(update={"status": "released", "released_at": plan.now})
+    else:
+        items = [
+            item.model_copy(
+                update={"released_quantity": item.released_quantity + wanted.get(item.key, 0)}
+            )
+            for item in reservation.items
+        ]
+        updated = reservation.model_copy(update={"items": items})
+    save_reservation(plan, updated)
+    return plan.succeed(
+        ReleaseResult(
+            session_id=request.session_id,
+            reservation_id=reservation_id,
+            status=updated.status,
+            released=released,
+        )
+    )

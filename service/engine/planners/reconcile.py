@@ -1,0 +1,133 @@
+"""Reconcile: recompute reserved counters from the active reservations, the source of truth.
+
+Counters drift when a stale Studio draft is published over the service's writes, or when
+someone edits them by hand. The repair sets the published document and every copy to the
+recomputed value, writes a `reconcile` ledger entry per changed cell and one errorLog
+saying what drifted; stock on hand has no other source of truth and is only reported
+(`negative_stock`, logged by the sweep).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from schemas.operations import CellDrift
+from service.engine.holds import load_reservation
+from service.engine.plan import Plan
+from service.engine.stock import Cell, ProductStock
+
+
+@dataclass
+class ProductReconcile:
+    product_id: str
+    repaired: list[CellDrift] = field(default_factory=list)
+    negative_stock: list[CellDrift] = field(default_factory=list)
+    stale_copies: list[str] = field(default_factory=list)
+    settling: bool = False
+
+
+def expected_reserved(
+    plan: Plan[ProductReconcile], stock: ProductStock, reservation_ids: Sequence[str]
+) -> dict[str, int]:
+    """Units the active reservations among `reservation_ids` hold, per cell of `stock`."""
+    expected = {cell.ident: 0 for cell in stock.cells()}
+    for reservation_id in reservation_ids:
+        reservation = load_reservation(plan, reservation_id)
+        if reservation is None or reservation.status != "active":
+            continue
+        for item in reservation.items:
+            if item.product_id != stock.id:
+                continue
+            cell = stock.find_item(item)
+            if cell is not None:
+                expected[cell.ident] += item.held
+    return expected
+
+
+def _drift(cell: Cell, recorded: int, expected: int) -> CellDrift:
+    return CellDrift(
+        product_id=cell.product_id,
+        variant_key=cell.variant_key,
+        size=cell.size,
+        recorded=recorded,
+        expected=expected,
+    )
+
+
+def plan_reconcile_product(
+    plan: Plan[ProductReconcile],
+    product_id: str,
+    reservation_ids: Sequence[str],
+    *,
+    changed_after: datetime | None = None,
+) -> Plan[ProductReconcile]:
+    """Repair one product's reserved counters.
+
+    `reservation_ids` must name every active reservation of the product (found by a query
+    run before the read). A product changed after `changed_after` is left alone: a query may
+    not show the reservation that changed it yet.
+    """
+    outcome = ProductReconcile(product_id)
+    stock = plan.product(product_id)
+    if stock is None:
+        return plan.succeed(outcome)
+    updated = _timestamp(stock.doc.get("_updatedAt"))
+    if changed_after is not None and updated is not None and updated > changed_after:
+        outcome.settling = True
+        return plan.succeed(outcome)
+    expected = expected_reserved(plan, stock, reservation_ids)
+    for cell in stock.cells():
+        recorded = stock.reserved(cell)
+        stale = stock.stale_copies(cell, expected[cell.ident])
+        if recorded != expected[cell.ident] or stale:
+            plan.repair_reserved(stock, cell, expected[cell.ident], reference="reconcile")
+            outcome.stale_copies.extend(stale)
+            if recorded != expected[cell.ident]:
+                outcome.repaired.append(_drift(cell, recorded, expected[cell.ident]))
+        if stock.stock(cell) < 0:
+            outcome.negative_stock.append(_drift(cell, stock.stock(cell), 0))
+    if outcome.repaired or outcome.stale_copies:
+        plan.log_error(
+            "reconciliation",
+            "high",
+            _message(stock, outcome),
+            details={
+                "repaired": [d.to_json_dict() for d in outcome.repaired],
+                "staleCopies": outcome.stale_copies,
+            },
+            product_id=product_id,
+        )
+    return plan.succeed(outcome)
+
+
+def _timestamp(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _message(stock: ProductStock, outcome: ProductReconcile) -> str:
+    parts = [f"{d.size or 'reserved'}: {d.recorded} -> {d.expected}" for d in outcome.repaired]
+    if outcome.stale_copies:
+        parts.append(f"stale reserved count in {', '.join(outcome.stale_copies)}")
+    return f"{stock.title or stock.id}: " + "; ".join(parts)
+
+
+def negative_stock_log(plan: Plan[str], title: str, outcome: ProductReconcile) -> Plan[str]:
+    """A critical errorLog for stock below zero, once per product and value."""
+    values = ",".join(f"{d.size or '-'}={d.recorded}" for d in outcome.negative_stock)
+    log_id = plan.log_error(
+        "reconciliation",
+        "critical",
+        f"{title}: stock below zero ({values}); count it and adjust",
+        details={"negativeStock": [d.to_json_dict() for d in outcome.negative_stock]},
+        product_id=outcome.product_id,
+        dedupe_key=f"negative-stock:{outcome.product_id}:{values}",
+    )
+    return plan.succeed(log_id)

@@ -1,0 +1,259 @@
+"""Reserve: hold stock for a checkout session, all lines or none.
+
+Lines are merged per product/variant before any check, so two lines of one size can never
+jointly exceed its stock (race 2 of the storefront contract). The session's reservation is
+created with `create` at an id derived from the session id: a concurrent duplicate fails on
+it and, after a re-read, is answered as a replay or a conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from schemas.operations import LineCode, LineOutcome, LineRequest, ReserveRequest, ReserveResult
+from schemas.reservation import ReservationItem, StockReservation
+from service.engine.errors import (
+    InsufficientStock,
+    InvalidRequest,
+    ReservationConflict,
+    ReservationNotActive,
+)
+from service.engine.holds import load_reservation
+from service.engine.plan import Plan
+from service.engine.planners.lifecycle import expire_hold
+from service.engine.settings import EngineSettings
+from service.engine.stock import Cell, ProductStock
+
+_MESSAGES: dict[LineCode, str] = {
+    "product_not_found": "Product {name} not found",
+    "variant_not_found": "Size {size} not found for {name}",
+    "variant_required": "{name} needs a size",
+}
+
+
+def validate_reserve(request: ReserveRequest, settings: EngineSettings) -> None:
+    """Limits that need no store read (the merged-quantity limit is checked in planning)."""
+    if len(request.session_id) > settings.max_session_id_length:
+        raise InvalidRequest("sessionId is too long", field="sessionId")
+    if not request.lines:
+        raise InvalidRequest("at least one line is needed", field="lines")
+    if len(request.lines) > settings.max_lines:
+        raise InvalidRequest(f"at most {settings.max_lines} lines per reservation", field="lines")
+    for index, line in enumerate(request.lines):
+        if line.quantity > settings.max_quantity_per_line:
+            raise InvalidRequest(
+                f"at most {settings.max_quantity_per_line} units per line",
+                field=f"lines[{index}].quantity",
+            )
+
+
+def hold_duration(request: ReserveRequest, settings: EngineSettings) -> timedelta:
+    """The asked TTL bounded to [min_ttl, max_ttl]; the default when none was asked."""
+    if request.ttl_seconds is None:
+        return settings.default_ttl
+    asked = timedelta(seconds=request.ttl_seconds)
+    return max(settings.min_ttl, min(settings.max_ttl, asked))
+
+
+@dataclass
+class _Merged:
+    ref: str
+    quantity: int
+    variant_key: str | None
+    size: str | None
+    stock: ProductStock | None = None
+    cell: Cell | None = None
+    code: LineCode = "ok"
+    refs: list[str] = field(default_factory=list)
+
+
+def _merge(
+    plan: Plan[ReserveResult], lines: Sequence[LineRequest], resolved: Mapping[str, str | None]
+) -> list[_Merged]:
+    merged: dict[tuple[str, ...], _Merged] = {}
+    for line in lines:
+        product_id = resolved.get(line.product_id)
+        stock = plan.product(product_id) if product_id else None
+        size = line.size.strip() if line.size and line.size.strip() else None
+        if stock is None:
+            key: tuple[str, ...] = ("?", line.product_id, line.variant_key or "", size or "")
+            entry = _Merged(line.product_id, 0, line.variant_key, size, code="product_not_found")
+        else:
+            found = stock.find(line.variant_key, size)
+            if isinstance(found, Cell):
+                key = (stock.id, found.ident)
+                entry = _Merged(
+                    line.product_id, 0, found.variant_key, found.size, stock=stock, cell=found
+                )
+            else:
+                key = ("?", stock.id, line.variant_key or "", (size or "").casefold(), found)
+                entry = _Merged(line.product_id, 0, line.variant_key, size, stock, code=found)
+        entry = merged.setdefault(key, entry)
+        entry.quantity += line.quantity
+        entry.refs.append(line.product_id)
+    return list(merged.values())
+
+
+def _outcome(line: _Merged) -> LineOutcome:
+    stock, cell = line.stock, line.cell
+    name = (stock.title if stock else None) or line.ref
+    available = stock.available(cell) if stock and cell else 0
+    code: LineCode = line.code
+    if code == "ok" and available < line.quantity:
+        code = "insufficient_stock"
+    if code == "insufficient_stock":
+        what = f"{name} size {line.size}" if line.size else name
+        message = f"Insufficient stock for {what}: requested {line.quantity}, available {available}"
+    elif code == "ok":
+        message = ""
+    else:
+        message = _MESSAGES[code].format(name=name, size=line.size or line.variant_key)
+    return LineOutcome(
+        product_id=line.ref,
+        resolved_id=stock.id if stock else None,
+        title=stock.title if stock else None,
+        variant_key=line.variant_key,
+        size=line.size,
+        requested=line.quantity,
+        available=available,
+        code=code,
+        message=message,
+    )
+
+
+def _signature(items: Sequence[tuple[str, str | None, str | None, int]]) -> list[tuple[str, ...]]:
+    return sorted(
+        (product_id, key or "", (size or "").casefold(), str(quantity))
+        for product_id, key, size, quantity in items
+    )
+
+
+def _same_lines(reservation: StockReservation, merged: Sequence[_Merged]) -> bool:
+    if any(line.stock is None or line.cell is None for line in merged):
+        return False
+    asked = _signature(
+        [
+            (line.stock.id, line.cell.variant_key, line.cell.size, line.quantity)
+            for line in merged
+            if line.stock is not None and line.cell is not None
+        ]
+    )
+    held = _signature(
+        [
+            (item.product_id, item.variant_key, item.size, item.quantity)
+            for item in reservation.items
+        ]
+    )
+    return asked == held
+
+
+def replayed_result(reservation: StockReservation) -> ReserveResult:
+    """The result of the reserve that created `reservation`, marked as a replay."""
+    if reservation.reserve_result:
+        original = ReserveResult.model_validate_json(reservation.reserve_result)
+        return original.model_copy(update={"replayed": True})
+    return ReserveResult(
+        session_id=reservation.session_id,
+        reservation_id=reservation.id,
+        status=reservation.status,
+        expires_at=reservation.expires_at,
+        lines=[
+            LineOutcome(
+                product_id=item.product_id,
+                resolved_id=item.product_id,
+                title=item.title,
+                variant_key=item.variant_key,
+                size=item.size,
+                requested=item.quantity,
+                available=item.quantity,
+            )
+            for item in reservation.items
+        ],
+        replayed=True,
+    )
+
+
+def plan_reserve(
+    plan: Plan[ReserveResult],
+    request: ReserveRequest,
+    reservation_id: str,
+    *,
+    resolved: Mapping[str, str | None],
+    settings: EngineSettings,
+    reclaimable: Sequence[str] = (),
+) -> Plan[ReserveResult]:
+    """Plan a reserve against the products as read.
+
+    `resolved` maps each line's product name (`_id` or slug) to the product `_id` (None
+    when unknown). `reclaimable` names expired holds read fresh that may be released first
+    to make room (design rule 6); they are released even when the reserve still fails.
+    """
+    merged = _merge(plan, request.lines, resolved)
+    existing = load_reservation(plan, reservation_id)
+    if existing is not None:
+        if not _same_lines(existing, merged):
+            return plan.fail(ReservationConflict(request.session_id))
+        if existing.status != "active":
+            return plan.fail(ReservationNotActive(request.session_id, existing.status))
+        return plan.succeed(replayed_result(existing))
+    for line in merged:
+        if line.quantity > settings.max_quantity_per_line:
+            return plan.fail(
+                InvalidRequest(
+                    f"at most {settings.max_quantity_per_line} units of one product or size",
+                    field="lines",
+                )
+            )
+    reclaimed: list[str] = []
+    for hold_id in reclaimable:
+        hold = load_reservation(plan, hold_id)
+        if hold is not None and expire_hold(plan, hold, settings.expire_grace):
+            reclaimed.append(hold.session_id)
+    outcomes = [_outcome(line) for line in merged]
+    if any(outcome.code != "ok" for outcome in outcomes):
+        plan.short_products = sorted(
+            {o.resolved_id for o in outcomes if o.code == "insufficient_stock" and o.resolved_id}
+        )
+        return plan.fail(InsufficientStock(outcomes))
+    items: list[ReservationItem] = []
+    for index, line in enumerate(merged):
+        assert line.stock is not None and line.cell is not None  # every outcome is ok
+        plan.move(
+            line.stock,
+            line.cell,
+            entry_type="reservation",
+            reserved_change=line.quantity,
+            reference=request.session_id,
+        )
+        items.append(
+            ReservationItem(
+                key=f"line{index}",
+                product_id=line.stock.id,
+                variant_key=line.cell.variant_key,
+                size=line.cell.size,
+                title=line.stock.title,
+                quantity=line.quantity,
+            )
+        )
+    result = ReserveResult(
+        session_id=request.session_id,
+        reservation_id=reservation_id,
+        status="active",
+        expires_at=plan.now + hold_duration(request, settings),
+        lines=outcomes,
+        reclaimed=reclaimed,
+    )
+    reservation = StockReservation(
+        id=reservation_id,
+        session_id=request.session_id,
+        status="active",
+        items=items,
+        product_ids=sorted({item.product_id for item in items}),
+        created_at=plan.now,
+        expires_at=result.expires_at,
+        reserve_result=result.model_dump_json(by_alias=True, exclude_none=True),
+    )
+    plan.create(reservation.to_document())
+    return plan.succeed(result)

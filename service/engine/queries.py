@@ -1,0 +1,61 @@
+"""The GROQ the engine runs. Queries only find candidates; decisions rest on fresh doc reads.
+
+Values always travel as `$params`; the only numbers spliced into a query text are the
+engine's own integer page sizes.
+"""
+
+from __future__ import annotations
+
+#: Products named by `_id` or by `slug.current` (published perspective).
+PRODUCTS_BY_REF = (
+    '*[_type == "product" && (_id in $refs || slug.current in $refs)]{_id, "slug": slug.current}'
+)
+
+#: Full products for a status answer, in one round trip.
+PRODUCTS_FOR_STATUS = (
+    '*[_type == "product" && (_id in $refs || slug.current in $refs)]'
+    "{_id, _rev, _type, title, slug, stockQuantity, reservedQuantity, lowStockThreshold,"
+    " variants}"
+)
+
+
+def overdue_reservations(limit: int) -> str:
+    """Active reservations whose expiry (plus grace) is before `$cutoff`, oldest first."""
+    return (
+        '*[_type == "stockReservation" && status == "active"'
+        " && dateTime(expiresAt) < dateTime($cutoff)]"
+        f" | order(expiresAt asc) [0...{int(limit)}] {{_id, sessionId, productIds}}"
+    )
+
+
+def active_reservations_page(limit: int) -> str:
+    """A page of active reservations after `$after` (by `_id`)."""
+    return (
+        '*[_type == "stockReservation" && status == "active" && _id > $after]'
+        f" | order(_id asc) [0...{int(limit)}] {{_id, productIds}}"
+    )
+
+
+def product_ids_page(limit: int) -> str:
+    return f'*[_type == "product" && _id > $after] | order(_id asc) [0...{int(limit)}] {{_id}}'
+
+
+RESERVATION_BY_PAYMENT_INTENT = (
+    '*[_type == "stockReservation" && paymentIntentId == $paymentIntentId]'
+    " | order(_createdAt desc) [0] {sessionId}"
+)
+
+
+def expired_idempotency_records(limit: int) -> str:
+    return (
+        '*[_type == "idempotencyRecord" && dateTime(expiresAt) < dateTime($now)]'
+        f" [0...{int(limit)}] {{_id}}"
+    )
+
+
+def purgeable_error_logs(limit: int) -> str:
+    return (
+        '*[_type == "errorLog" && resolved == true'
+        " && dateTime(coalesce(resolvedAt, createdAt)) < dateTime($cutoff)]"
+        f" [0...{int(limit)}] {{_id}}"
+    )

@@ -1,0 +1,56 @@
+"""The documents one attempt read fresh, as the planner sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cms_client.ids import is_published, published_id
+from cms_client.store import Document
+
+
+@dataclass
+class Snapshot:
+    """Documents by id, as read through the doc endpoint with all their versions.
+
+    `read_ids` holds every id that was asked for, found or not: the planner treats an id it
+    never asked for as unknown, and one it asked for but did not get as missing.
+    """
+
+    docs: dict[str, Document] = field(default_factory=dict)
+    read_ids: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, docs: Iterable[Document], *, missing: Iterable[str] = ()) -> Snapshot:
+        """A snapshot built by hand (tests, pure planning)."""
+        snapshot = cls()
+        for doc in docs:
+            snapshot.docs[doc["_id"]] = doc
+            snapshot.read_ids.add(doc["_id"])
+        snapshot.read_ids.update(missing)
+        return snapshot
+
+    def absorb(self, requested: Sequence[str], results: Sequence[Document | None]) -> None:
+        """Add the answer of `get_documents(requested, include_all_versions=True)`."""
+        for doc_id, doc in zip(requested, results, strict=False):
+            self.read_ids.add(doc_id)
+            if doc is not None:
+                self.docs[doc_id] = doc
+        for doc in results[len(requested) :]:
+            if doc is not None:
+                self.read_ids.add(doc["_id"])
+                self.docs[doc["_id"]] = doc
+
+    def get(self, doc_id: str) -> Document | None:
+        return self.docs.get(doc_id)
+
+    def has_read(self, doc_id: str) -> bool:
+        return doc_id in self.read_ids
+
+    def copies_of(self, doc_id: str) -> list[Document]:
+        """The `drafts.` and `versions.` copies of a published document, ordered by id."""
+        return [
+            doc
+            for other_id, doc in sorted(self.docs.items())
+            if not is_published(other_id) and published_id(other_id) == doc_id
+        ]
