@@ -1,0 +1,7 @@
+"""Vercel's entrypoint: the FastAPI preset serves this module's `app` for every path."""
+
+from __future__ import annotations
+
+from service.app import create_app
+
+app = create_app()

@@ -1,0 +1,289 @@
+"""The service's configuration: every environment variable stocksync reads, in one model.
+
+`ServiceSettings` is the single place env names live; the README's Configuration table
+lists the same names (a test keeps the two in step). It maps onto the engine's
+`EngineSettings` and, when `SANITY_PROJECT_ID` is set, onto `SanitySettings`; without a
+project id the service runs on the embedded lake in `STOCKSYNC_DATA`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cms_client.sanity_settings import SanitySettings
+from service.auth import StaffKey, parse_key_list, parse_staff_keys
+from service.engine.settings import EngineSettings
+
+DEFAULT_LAKE_FILE = "data/lake.sqlite3"
+
+#: Hard ceilings of the request schemas; the configurable limits may not exceed them.
+QUANTITY_CEILING = 10_000
+LINES_CEILING = 1_000
+TTL_CEILING_MINUTES = 24 * 60
+
+
+def _env(name: str, default: Any, description: str, **constraints: Any) -> Any:
+    """A knob read from the environment variable `name` (the Python name stays short)."""
+    return Field(
+        default,
+        validation_alias=AliasChoices(name),
+        description=description,
+        **constraints,
+    )
+
+
+class ServiceSettings(BaseSettings):
+    """Environment of a stocksync process (also read from a `.env` file in the cwd)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        case_sensitive=False,
+    )
+
+    # -- where the documents live ----------------------------------------------------------
+    sanity_project_id: str | None = Field(
+        None, description="Sanity project; unset means the embedded lake in STOCKSYNC_DATA."
+    )
+    sanity_dataset: str = Field("production", description="Sanity dataset.")
+    sanity_api_token: SecretStr | None = Field(
+        None, description="Sanity token with write access (Editor) to the dataset."
+    )
+    sanity_api_version: str | None = Field(
+        None, description="Sanity API version, e.g. v2025-02-19 (the client's default if unset)."
+    )
+    sanity_api_host: str | None = Field(
+        None,
+        description="Base URL override, e.g. http://127.0.0.1:7070 for `stocksync lake serve`.",
+    )
+    data_file: str = _env(
+        "STOCKSYNC_DATA", DEFAULT_LAKE_FILE, "SQLite file of the embedded lake (no Sanity project)."
+    )
+
+    # -- secrets (a route whose secret is unset answers 503) -------------------------------
+    storefront_api_key: SecretStr | None = Field(
+        None,
+        description="Storefront key(s), comma-separated for rotation: reserve, release, "
+        "POST stock-status.",
+    )
+    cron_secret: SecretStr | None = Field(
+        None, description="Bearer secret of the cron routes and POST /api/inventory-health."
+    )
+    admin_api_keys: SecretStr | None = Field(
+        None,
+        description="Staff keys, comma-separated `name:role:key` (roles admin, "
+        "inventory_manager, customer_service).",
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        None, description="Signing secret (whsec_...) of the Stripe webhook endpoint."
+    )
+    stripe_secret_key: SecretStr | None = Field(
+        None, description="Stripe API key, for looking up checkout sessions."
+    )
+    sanity_webhook_secret: SecretStr | None = Field(
+        None, description="Secret of the Sanity GROQ-powered webhook."
+    )
+
+    # -- staff console and low-stock alerts ------------------------------------------------
+    low_stock_webhook_url: SecretStr | None = Field(
+        None,
+        description="Where low-stock alerts are POSTed (a Slack incoming webhook or any JSON "
+        "receiver); unset: no alerts.",
+    )
+    console_session_secret: SecretStr | None = Field(
+        None,
+        description="Signs /console sessions (16+ characters); unset: a per-process secret in "
+        "development, console closed in production.",
+    )
+    console_session_hours: int = _env(
+        "STOCKSYNC_CONSOLE_SESSION_HOURS",
+        8,
+        "How long a /console sign-in lasts.",
+        ge=1,
+        le=24 * 30,
+    )
+
+    # -- reservations and limits -----------------------------------------------------------
+    reservation_ttl_minutes: int = _env(
+        "STOCKSYNC_RESERVATION_TTL_MINUTES",
+        30,
+        "Hold time when reserve-stock names no expirationMinutes.",
+        ge=1,
+        le=TTL_CEILING_MINUTES,
+    )
+    reservation_max_ttl_minutes: int = _env(
+        "STOCKSYNC_RESERVATION_MAX_TTL_MINUTES",
+        60,
+        "Longest hold a storefront may ask for (longer asks are cut to this).",
+        ge=1,
+        le=TTL_CEILING_MINUTES,
+    )
+    reservation_grace_minutes: int = _env(
+        "STOCKSYNC_RESERVATION_GRACE_MINUTES",
+        2,
+        "How long past expiresAt a hold still waits for a late payment.",
+        ge=0,
+        le=TTL_CEILING_MINUTES,
+    )
+    max_quantity_per_line: int = _env(
+        "STOCKSYNC_MAX_QUANTITY_PER_LINE",
+        50,
+        "Most units of one product or size per reservation.",
+        ge=1,
+        le=QUANTITY_CEILING,
+    )
+    max_lines: int = _env(
+        "STOCKSYNC_MAX_LINES", 100, "Most lines per request.", ge=1, le=LINES_CEILING
+    )
+    low_stock_threshold: int = _env(
+        "STOCKSYNC_LOW_STOCK_THRESHOLD",
+        5,
+        "Available units at or below which a product is low_stock (per-product override: "
+        "lowStockThreshold).",
+        ge=0,
+    )
+    max_body_bytes: int = _env(
+        "STOCKSYNC_MAX_BODY_BYTES", 65_536, "Largest request body accepted.", ge=1024
+    )
+    status_cache_seconds: int = _env(
+        "STOCKSYNC_STATUS_CACHE_SECONDS",
+        5,
+        "max-age of GET /api/stock-status answers (0: no caching).",
+        ge=0,
+        le=300,
+    )
+    idempotency_retention_days: int = _env(
+        "STOCKSYNC_IDEMPOTENCY_RETENTION_DAYS",
+        7,
+        "How long idempotency records are kept (Stripe retries for 3 days).",
+        ge=1,
+    )
+    error_log_retention_days: int = _env(
+        "STOCKSYNC_ERROR_LOG_RETENTION_DAYS",
+        30,
+        "Resolved error logs older than this are purged by cleanup.",
+        ge=1,
+    )
+    environment: str = Field(
+        "development",
+        validation_alias=AliasChoices("STOCKSYNC_ENVIRONMENT", "VERCEL_ENV"),
+        description="Shown by /api/inventory-health (Vercel sets VERCEL_ENV).",
+    )
+
+    @field_validator(
+        "sanity_project_id",
+        "sanity_api_version",
+        "sanity_api_host",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "sanity_api_token",
+        "storefront_api_key",
+        "cron_secret",
+        "admin_api_keys",
+        "stripe_webhook_secret",
+        "stripe_secret_key",
+        "sanity_webhook_secret",
+        "low_stock_webhook_url",
+        "console_session_secret",
+    )
+    @classmethod
+    def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        # `CRON_SECRET=` in a .env file must keep the route closed, not accept "".
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _ttl_order(self) -> ServiceSettings:
+        if self.reservation_ttl_minutes > self.reservation_max_ttl_minutes:
+            raise ValueError(
+                "STOCKSYNC_RESERVATION_TTL_MINUTES must not exceed "
+                "STOCKSYNC_RESERVATION_MAX_TTL_MINUTES"
+            )
+        return self
+
+    # -- derived ---------------------------------------------------------------------------
+
+    @property
+    def uses_sanity(self) -> bool:
+        return self.sanity_project_id is not None
+
+    def sanity_settings(self) -> SanitySettings:
+        """Settings of the Sanity client; other `SANITY_*` knobs come from the environment."""
+        if self.sanity_project_id is None:
+            raise ValueError("SANITY_PROJECT_ID is not set")
+        given: dict[str, Any] = {
+            "project_id": self.sanity_project_id,
+            "dataset": self.sanity_dataset,
+            "api_token": self.sanity_api_token,
+        }
+        if self.sanity_api_version is not None:
+            given["api_version"] = self.sanity_api_version
+        if self.sanity_api_host is not None:
+            given["api_host"] = self.sanity_api_host
+        return SanitySettings(**given)
+
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(
+            default_ttl=timedelta(minutes=self.reservation_ttl_minutes),
+            max_ttl=timedelta(minutes=self.reservation_max_ttl_minutes),
+            min_ttl=timedelta(minutes=1),
+            expire_grace=timedelta(minutes=self.reservation_grace_minutes),
+            max_quantity_per_line=self.max_quantity_per_line,
+            max_lines=self.max_lines,
+            low_stock_threshold=self.low_stock_threshold,
+            idempotency_retention=timedelta(days=self.idempotency_retention_days),
+            error_log_retention=timedelta(days=self.error_log_retention_days),
+        )
+
+    def storefront_keys(self) -> list[str]:
+        return parse_key_list(_reveal(self.storefront_api_key))
+
+    def staff_keys(self) -> StaffKeys:
+        """The staff keys, or why `ADMIN_API_KEYS` cannot be used (routes then stay closed)."""
+        try:
+            return StaffKeys(parse_staff_keys(_reveal(self.admin_api_keys)), None)
+        except ValueError as exc:
+            return StaffKeys([], str(exc))
+
+    def cron_secret_value(self) -> str | None:
+        return _reveal(self.cron_secret)
+
+
+@dataclass(frozen=True)
+class StaffKeys:
+    """Parsed `ADMIN_API_KEYS`; `problem` says why the variable was refused, if it was."""
+
+    keys: list[StaffKey]
+    problem: str | None
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def env_variables() -> list[str]:
+    """Every environment variable `ServiceSettings` reads, by its documented name."""
+    names: list[str] = []
+    for name, field in ServiceSettings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.append(str(alias.choices[0]).upper())
+        else:
+            names.append(name.upper())
+    return names
+
+
+def load_settings(**overrides: Any) -> ServiceSettings:
+    """Settings from the environment (and `.env`), with `overrides` by field name winning."""
+    return ServiceSettings(**overrides)

@@ -1,0 +1,199 @@
+"""`stocksync serve --demo`: a small catalogue on first run, development keys, examples.
+
+The catalogue holds the fixtures of the storefront stocksync replaces (railcam: 5,
+halloween-tee: sizes s 3 and m 2, railways-and-sleepers: sold out) and two more. Products
+are created empty, as an editor would in Studio, and their stock is then set through the
+engine's `adjust` (reason `initial`), so the ledger explains it like any other change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cms_client import mutations as m
+from cms_client.errors import DocumentExists
+from cms_client.store import DocumentStore
+from service.engine.inventory import Inventory
+
+DEMO_ACTOR = "demo"
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    slug: str
+    title: str
+    stock: int = 0
+    #: size -> stock, for sized products (sizes lower-case, as the shop's Studio stores them).
+    sizes: Mapping[str, int] | None = None
+    low_stock_threshold: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"product-{self.slug}"
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "_id": self.id,
+            "_type": "product",
+            "title": self.title,
+            "slug": {"_type": "slug", "current": self.slug},
+            "stockQuantity": 0,
+            "reservedQuantity": 0,
+        }
+        if self.low_stock_threshold is not None:
+            doc["lowStockThreshold"] = self.low_stock_threshold
+        if self.sizes is not None:
+            doc["variants"] = [
+                {"_key": f"size-{size}", "size": size, "stockQuantity": 0, "reservedQuantity": 0}
+                for size in self.sizes
+            ]
+        return doc
+
+    def describe(self) -> str:
+        if self.sizes is not None:
+            return f"{self.slug} (" + ", ".join(f"{s} {n}" for s, n in self.sizes.items()) + ")"
+        return f"{self.slug} ({self.stock})"
+
+
+CATALOGUE: tuple[DemoProduct, ...] = (
+    DemoProduct("railcam", "Railcam", stock=5),
+    DemoProduct("halloween-tee", "Halloween Tee", sizes={"s": 3, "m": 2}),
+    DemoProduct("railways-and-sleepers", "Railways and Sleepers", stock=0),
+    DemoProduct("station-hoodie", "Station Hoodie", sizes={"s": 8, "m": 0, "l": 4}),
+    DemoProduct("timetable-zine", "Timetable Zine", stock=40, low_stock_threshold=10),
+)
+
+_ANY_PRODUCT = 'count(*[_type == "product"])'
+
+
+async def seed_catalogue(store: DocumentStore, inventory: Inventory) -> bool:
+    """Create the demo catalogue in an empty dataset; False (and nothing written) when the
+    dataset already has products, so a shop's own data is never touched."""
+    existing: Any = await store.query(_ANY_PRODUCT)
+    if isinstance(existing, int) and existing > 0:
+        return False
+    try:
+        await store.mutate([m.create(product.document()) for product in CATALOGUE])
+    except DocumentExists:
+        # Another process seeded it at the same moment.
+        return False
+    for product in CATALOGUE:
+        if product.sizes is None:
+            if product.stock:
+                await inventory.adjust(
+                    product.id, set_to=product.stock, reason="initial", actor=DEMO_ACTOR
+                )
+            continue
+        for size, stock in product.sizes.items():
+            if stock:
+                await inventory.adjust(
+                    product.id, size=size, set_to=stock, reason="initial", actor=DEMO_ACTOR
+                )
+    return True
+
+
+@dataclass(frozen=True)
+class DemoKeys:
+    """Secrets for a demo run: taken from the environment when set, generated otherwise."""
+
+    storefront: str
+    cron: str
+    admin: str
+    manager: str
+    support: str
+    generated: frozenset[str]
+
+    @property
+    def admin_api_keys(self) -> str:
+        return (
+            f"demo-admin:admin:{self.admin},"
+            f"demo-manager:inventory_manager:{self.manager},"
+            f"demo-support:customer_service:{self.support}"
+        )
+
+
+def _token(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_urlsafe(18)}"
+
+
+def demo_keys(storefront: str | None, cron: str | None, staff_configured: bool) -> DemoKeys:
+    """Generate what the environment does not set. Staff keys are generated only when
+    ADMIN_API_KEYS is unset (its entries are then demo-admin, demo-manager, demo-support)."""
+    generated: set[str] = set()
+    if not storefront:
+        storefront = _token("dev-storefront")
+        generated.add("STOREFRONT_API_KEY")
+    if not cron:
+        cron = _token("dev-cron")
+        generated.add("CRON_SECRET")
+    if not staff_configured:
+        generated.add("ADMIN_API_KEYS")
+    return DemoKeys(
+        storefront=storefront,
+        cron=cron,
+        admin=_token("dev-admin"),
+        manager=_token("dev-manager"),
+        support=_token("dev-support"),
+        generated=frozenset(generated),
+    )
+
+
+def banner(
+    keys: DemoKeys,
+    *,
+    base_url: str,
+    store_description: str,
+    seeded: bool,
+) -> str:
+    """What `serve --demo` prints: where it runs, the keys, and commands to try."""
+    sf = keys.storefront if "STOREFRONT_API_KEY" in keys.generated else "$STOREFRONT_API_KEY"
+    cron = keys.cron if "CRON_SECRET" in keys.generated else "$CRON_SECRET"
+    staff_generated = "ADMIN_API_KEYS" in keys.generated
+    admin = keys.admin if staff_generated else "<a key from ADMIN_API_KEYS>"
+    catalogue = ", ".join(product.describe() for product in CATALOGUE)
+    lines = [
+        f"stocksync demo on {base_url}  ({store_description})",
+        (
+            f"Seeded the demo catalogue: {catalogue}."
+            if seeded
+            else "The dataset already has products; nothing was seeded."
+        ),
+        "",
+        "Development keys (generated for this run only; set the variables to choose your own):",
+    ]
+    for name, value in (
+        ("STOREFRONT_API_KEY", keys.storefront),
+        ("CRON_SECRET", keys.cron),
+        ("ADMIN_API_KEYS", keys.admin_api_keys),
+    ):
+        lines.append(
+            f"  {name}={value}" if name in keys.generated else f"  {name}: from the environment"
+        )
+    if staff_generated:
+        lines += [
+            f"  admin key: {keys.admin}",
+            f"  inventory_manager key: {keys.manager}",
+            f"  customer_service key: {keys.support}",
+        ]
+    reserve = (
+        '{"sessionId":"cs_demo_1","operations":[{"productId":"halloween-tee","quantity":1,'
+        '"size":"M"},{"productId":"railcam","quantity":2}]}'
+    )
+    lines += [
+        "",
+        "Try:",
+        f"  curl -s '{base_url}/api/stock-status?productIds=railcam,halloween-tee,"
+        "railways-and-sleepers'",
+        f"  curl -s -X POST {base_url}/api/reserve-stock -H 'Authorization: Bearer {sf}' "
+        f"-H 'Content-Type: application/json' -d '{reserve}'",
+        f"  curl -s -X POST {base_url}/api/release-stock -H 'Authorization: Bearer {sf}' "
+        "-H 'Content-Type: application/json' -d '{\"sessionId\":\"cs_demo_1\"}'",
+        f"  curl -s {base_url}/api/inventory/history/railcam -H 'X-API-Key: {admin}'",
+        f"  curl -s {base_url}/api/cron/cleanup -H 'Authorization: Bearer {cron}'",
+        f"  API docs: {base_url}/docs",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""`stocksync cleanup`, `stocksync reconcile`, and what `serve --demo` seeds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cms_client.lake import Lake
+from schemas.operations import LineRequest
+from service.cli import main
+from service.demo import CATALOGUE, seed_catalogue
+from service.engine.inventory import Inventory
+from tests.support.clock import ManualClock
+
+
+def prepare(path: Path) -> None:
+    """A lake file with the demo catalogue and one hold that expired an hour ago."""
+
+    async def run() -> None:
+        past = ManualClock(datetime.now(UTC) - timedelta(hours=2))
+        async with Lake(path, clock=past) as lake:
+            inventory = Inventory(lake, clock=past)
+            await seed_catalogue(lake, inventory)
+            await inventory.reserve("cs_abandoned", [LineRequest(product_id="railcam", quantity=2)])
+
+    asyncio.run(run())
+
+
+def test_cleanup_expires_overdue_holds_and_reports_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    data = tmp_path / "lake.sqlite3"
+    prepare(data)
+
+    assert main(["cleanup", "--data", str(data)]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main(["cleanup", "--data", str(data)]) == 0
+    second = json.loads(capsys.readouterr().out)
+
+    assert first["expired"] == ["cs_abandoned"] and first["failed"] == []
+    assert first["purged"] == {"idempotencyRecords": 0, "errorLogs": 0}
+    assert second["expired"] == []
+
+
+def test_reconcile_reports_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch):
+    data = tmp_path / "lake.sqlite3"
+    prepare(data)
+    monkeypatch.setenv("STOCKSYNC_DATA", str(data))
+
+    assert main(["reconcile"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["productsChecked"] == len(CATALOGUE) and report["failed"] == []
+
+
+def test_demo_refuses_to_seed_a_sanity_dataset(monkeypatch, capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("SANITY_PROJECT_ID", "abc123")
+    assert main(["serve", "--demo"]) == 2
+    assert "SANITY_PROJECT_ID" in capsys.readouterr().err
+
+
+def test_invalid_configuration_is_reported_by_name(monkeypatch):
+    monkeypatch.setenv("STOCKSYNC_MAX_LINES", "0")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["cleanup", "--data", "unused.sqlite3"])
+    assert "STOCKSYNC_MAX_LINES" in str(exit_info.value)
+
+
+async def test_the_demo_catalogue_is_seeded_on_first_run_only(clock: ManualClock):
+    async with Lake(None, clock=clock) as lake:
+        inventory = Inventory(lake, clock=clock)
+        assert await seed_catalogue(lake, inventory) is True
+        await inventory.adjust("railcam", set_to=1, reason="correction")
+
+        assert await seed_catalogue(lake, inventory) is False
+        status = await inventory.status(["railcam", "halloween-tee", "railways-and-sleepers"])
+
+    figures = {p.product_id: p for p in status.products}
+    assert figures["railcam"].total == 1
+    tee = figures["halloween-tee"].variants or []
+    assert {(v.size, v.total) for v in tee} == {("s", 3), ("m", 2)}
+    assert figures["railways-and-sleepers"].state == "out_of_stock"
+
+
+async def test_the_demo_never_seeds_a_dataset_that_has_products(clock: ManualClock):
+    async with Lake(None, clock=clock) as lake:
+        await lake.mutate([{"create": {"_id": "mine", "_type": "product", "title": "Mine"}}])
+        assert await seed_catalogue(lake, Inventory(lake, clock=clock)) is False
+        assert await lake.query('count(*[_type == "product"])') == 1
