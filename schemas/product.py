@@ -18,7 +18,16 @@ from schemas.base import Counter, Model, SanityDocument
 PRODUCT_TYPE: Final = "product"
 
 _READ_ONLY: JsonDict = {"readOnly": True}
+#: Stock on hand is the editors' number: Studio may change it (the Sanity webhook records the
+#: change in the ledger as type `editor`), so it is validated but not read-only.
+_STOCK: JsonDict = {"minimum": 0}
+#: Reserved units are derived from the reservations; only stocksync writes them.
 _COUNTER: JsonDict = {"minimum": 0, "readOnly": True}
+
+_STOCK_HELP = (
+    "Units on hand. Editors may change it here (recorded in stocksync's ledger as an editor "
+    "change); stocksync's adjust API and console also record a reason."
+)
 
 
 def _none_as_empty(value: Any) -> Any:
@@ -40,11 +49,7 @@ class Variant(Model):
     size: str | None = Field(default=None, description="Size as shown to customers, e.g. m.")
     sku: str | None = Field(default=None, title="SKU")
     stock_quantity: Counter = Field(
-        default=0,
-        title="Stock",
-        description="Units on hand. Change it through stocksync's adjust API so the change "
-        "is recorded in the inventory ledger.",
-        json_schema_extra=_COUNTER,
+        default=0, title="Stock", description=_STOCK_HELP, json_schema_extra=_STOCK
     )
     reserved_quantity: Counter = Field(
         default=0,
@@ -68,9 +73,8 @@ class Product(SanityDocument):
     stock_quantity: Counter = Field(
         default=0,
         title="Stock",
-        description="Units on hand (products without variants). Change it through stocksync's "
-        "adjust API so the change is recorded in the inventory ledger.",
-        json_schema_extra=_COUNTER,
+        description=f"{_STOCK_HELP} Products without variants only.",
+        json_schema_extra=_STOCK,
     )
     reserved_quantity: Counter = Field(
         default=0,

@@ -59,8 +59,9 @@ PRODUCT_NOTE = """\
 //   import {inventoryFields} from './stocksync/productInventory'
 //   defineType({name: 'product', type: 'document', fields: [...yourFields, ...inventoryFields]})
 //
-// The counters are read-only: stocksync changes them with revision-checked patches, and
-// stock on hand is changed through its adjust API so every change lands in the ledger.
+// Reserved counters are read-only: only stocksync writes them, with revision-checked patches.
+// Stock on hand stays editable: with the Sanity webhook configured, stocksync records each
+// editor change in its ledger (type `editor`); its adjust API and console record a reason.
 //
 // Drafts: Studio edits a full copy (`drafts.<id>`) and publishing replaces the published
 // document with it. stocksync applies every counter change to the draft and release copies

@@ -6,8 +6,9 @@
 //   import {inventoryFields} from './stocksync/productInventory'
 //   defineType({name: 'product', type: 'document', fields: [...yourFields, ...inventoryFields]})
 //
-// The counters are read-only: stocksync changes them with revision-checked patches, and
-// stock on hand is changed through its adjust API so every change lands in the ledger.
+// Reserved counters are read-only: only stocksync writes them, with revision-checked patches.
+// Stock on hand stays editable: with the Sanity webhook configured, stocksync records each
+// editor change in its ledger (type `editor`); its adjust API and console record a reason.
 //
 // Drafts: Studio edits a full copy (`drafts.<id>`) and publishing replaces the published
 // document with it. stocksync applies every counter change to the draft and release copies
@@ -22,8 +23,7 @@ export const inventoryFields = [
     name: 'stockQuantity',
     title: 'Stock',
     type: 'number',
-    description: 'Units on hand (products without variants). Change it through stocksync\'s adjust API so the change is recorded in the inventory ledger.',
-    readOnly: true,
+    description: 'Units on hand. Editors may change it here (recorded in stocksync\'s ledger as an editor change); stocksync\'s adjust API and console also record a reason. Products without variants only.',
     hidden: ({document}) => ((document?.variants as unknown[] | undefined)?.length ?? 0) > 0,
     validation: (rule) => rule.integer().min(0),
   }),
@@ -67,8 +67,7 @@ export const inventoryFields = [
             name: 'stockQuantity',
             title: 'Stock',
             type: 'number',
-            description: 'Units on hand. Change it through stocksync\'s adjust API so the change is recorded in the inventory ledger.',
-            readOnly: true,
+            description: 'Units on hand. Editors may change it here (recorded in stocksync\'s ledger as an editor change); stocksync\'s adjust API and console also record a reason.',
             validation: (rule) => rule.integer().min(0),
           }),
           defineField({

@@ -20,11 +20,22 @@ def test_committed_studio_schema_matches_the_models() -> None:
         )
 
 
-def test_product_counters_are_read_only_integers_not_below_zero() -> None:
+def _field_blocks(source: str, name: str) -> list[str]:
+    return [part.split("}),")[0] for part in source.split(f"name: '{name}'")[1:]]
+
+
+def test_reserved_counters_are_read_only_and_stock_stays_editable() -> None:
+    # Editors keep stock on hand in Studio (the Sanity webhook ledgers their changes);
+    # only the reserved counters, derived from reservations, are stocksync's alone.
     product = render_studio_schema()["productInventory.ts"]
-    for counter in ("stockQuantity", "reservedQuantity"):
-        block = product.split(f"name: '{counter}'")[1].split("}),")[0]
+    reserved = _field_blocks(product, "reservedQuantity")
+    stock = _field_blocks(product, "stockQuantity")
+    assert len(reserved) == 2 and len(stock) == 2  # product level and per variant
+    for block in reserved:
         assert "readOnly: true" in block
+    for block in stock:
+        assert "readOnly" not in block
+    for block in reserved + stock:
         assert "validation: (rule) => rule.integer().min(0)" in block
     assert "liveEdit: true" in product
 
