@@ -18,13 +18,12 @@ from fastapi import FastAPI
 from cms_client.clock import Clock, utc_now
 from cms_client.store import DocumentStore
 from service.alerts.after_response import AfterResponseMiddleware
-from service.alerts.wiring import open_inventory_with_alerts
 from service.api.context import Services
 from service.api.error_handlers import install_error_handlers
 from service.api.middleware import BodyLimitMiddleware, CatchAllMiddleware
 from service.api.routers import api_routers
 from service.config import ServiceSettings, load_settings
-from service.runtime import open_store
+from service.runtime import open_runtime
 
 logger = logging.getLogger("stocksync")
 
@@ -97,15 +96,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        active = store or open_store(config, clock=now)
+        runtime = open_runtime(config, store=store, clock=now)
         staff_keys = config.staff_keys()
         if staff_keys.problem:
             logger.error("staff routes are closed: %s", staff_keys.problem)
-        inventory, alerts = open_inventory_with_alerts(config, active, clock=now)
         app.state.services = Services(
             settings=config,
-            store=active,
-            inventory=inventory,
+            store=runtime.store,
+            inventory=runtime.inventory,
             clock=now,
             storefront_keys=config.storefront_keys(),
             staff_keys=staff_keys,
@@ -118,10 +116,7 @@ def create_app(
             gateway = getattr(app.state, "stripe_gateway", None)
             if gateway is not None:
                 await gateway.aclose()
-            if alerts is not None:
-                await alerts.aclose()
-            if store is None:
-                await active.aclose()
+            await runtime.aclose()
 
     app = StocksyncAPI(
         title="stocksync",

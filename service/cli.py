@@ -11,12 +11,13 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from service.config import ServiceSettings
+    from service.engine.inventory import Inventory
 
 DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 
@@ -66,6 +67,37 @@ def _studio_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_flash_sale(args: argparse.Namespace) -> int:
+    """`stocksync bench flash-sale`: JSON figures on stdout; exit 1 when anything oversold."""
+    try:
+        from bench.flash_sale.options import FlashSaleOptions
+        from bench.flash_sale.run import run_flash_sale
+    except ImportError as exc:
+        raise SystemExit(
+            f"stocksync: the benchmarks run from a checkout of the repository ({exc})"
+        ) from None
+    try:
+        options = FlashSaleOptions(
+            scenario=args.scenario,
+            processes=args.processes,
+            buyers=args.buyers,
+            stock=args.stock,
+            latency_ms=args.latency_ms,
+            coalesce=args.coalesce,
+            warm_cache=args.warm_cache == "on",
+            concurrency=args.concurrency,
+            abandon=args.abandon,
+            json_path=args.json,
+            chart=not args.no_chart,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"stocksync bench flash-sale: {exc}") from None
+    report = run_flash_sale(options)
+    print(json.dumps(report, indent=2))
+    runs = [report[key] for key in ("coalesce_off", "coalesce_on") if key in report] or [report]
+    return 1 if any(run["oversold"] for run in runs) else 0
+
+
 def _settings(args: argparse.Namespace, **overrides: Any) -> ServiceSettings:
     """Settings from the environment, `--data` winning over STOCKSYNC_DATA."""
     from pydantic import ValidationError
@@ -106,13 +138,10 @@ def _closed_routes(settings: ServiceSettings) -> list[str]:
 
 async def _seed_demo(settings: ServiceSettings) -> bool:
     from service.demo import seed_catalogue
-    from service.runtime import open_inventory, open_store
+    from service.runtime import running
 
-    store = open_store(settings)
-    try:
-        return await seed_catalogue(store, open_inventory(settings, store))
-    finally:
-        await store.aclose()
+    async with running(settings) as runtime:
+        return await seed_catalogue(runtime.store, runtime.inventory)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -162,36 +191,39 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_job(args: argparse.Namespace, job: str) -> int:
-    """`stocksync cleanup` / `stocksync reconcile`: one run, JSON on stdout, exit 1 when
-    something was left for the next run."""
-    from service.maintenance import run_cleanup
-    from service.runtime import open_inventory, open_store
+class _JobReport(Protocol):
+    @property
+    def incomplete(self) -> bool: ...
+
+    def to_json_dict(self) -> dict[str, Any]: ...
+
+
+def _run_job(args: argparse.Namespace, job: Callable[[Inventory], Awaitable[_JobReport]]) -> int:
+    """One run of a `service.maintenance` job: JSON on stdout, exit 1 when something was
+    left for the next run. Low-stock alerts the job causes are sent before it exits."""
+    from service.runtime import running
 
     settings = _settings(args)
 
-    async def run() -> tuple[dict[str, Any], bool]:
-        store = open_store(settings)
-        try:
-            inventory = open_inventory(settings, store)
-            result = (
-                await run_cleanup(inventory) if job == "cleanup" else await inventory.reconcile()
-            )
-        finally:
-            await store.aclose()
-        return result.to_json_dict(), bool(result.failed)
+    async def run() -> _JobReport:
+        async with running(settings) as runtime:
+            return await job(runtime.inventory)
 
-    report, incomplete = asyncio.run(run())
-    print(json.dumps(report, indent=2))
-    return 1 if incomplete else 0
+    report = asyncio.run(run())
+    print(json.dumps(report.to_json_dict(), indent=2))
+    return 1 if report.incomplete else 0
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    return _run_job(args, "cleanup")
+    from service.maintenance import run_cleanup
+
+    return _run_job(args, run_cleanup)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    return _run_job(args, "reconcile")
+    from service.maintenance import run_reconcile
+
+    return _run_job(args, run_reconcile)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,6 +297,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     studio.add_argument("--out", default="studio-schema")
     studio.set_defaults(handler=_studio_schema)
+
+    bench = commands.add_parser(
+        "bench", help="benchmarks that print measured figures (from a checkout of the repository)"
+    )
+    benchmarks = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
+    flash = benchmarks.add_parser(
+        "flash-sale",
+        help="N buyers, S units, K stocksync processes on a lake server with latency: "
+        "JSON figures and a chart",
+    )
+    flash.add_argument("--scenario", choices=["hot", "uncontended", "store-limit"], default="hot")
+    flash.add_argument("--processes", type=int, default=4, help="stocksync processes (K)")
+    flash.add_argument("--buyers", type=int, default=400, help="buyers, one unit each (N)")
+    flash.add_argument("--stock", type=int, default=100, help="units of each product (S)")
+    flash.add_argument("--latency-ms", type=float, default=20.0, help="added per store request")
+    flash.add_argument(
+        "--coalesce", choices=["on", "off", "both"], default="on", help="both: off, then on"
+    )
+    flash.add_argument("--warm-cache", choices=["on", "off"], default="on")
+    flash.add_argument(
+        "--concurrency", type=int, default=None, help="buyers in flight at once (default 100)"
+    )
+    flash.add_argument(
+        "--abandon", type=float, default=0.0, help="share of winners who release, not pay"
+    )
+    flash.add_argument("--json", type=Path, default=None, help="also write the JSON here")
+    flash.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    flash.set_defaults(handler=_bench_flash_sale)
     return parser
 
 

@@ -171,6 +171,16 @@ class ServiceSettings(BaseSettings):
         "Resolved error logs older than this are purged by cleanup.",
         ge=1,
     )
+    coalesce: bool = _env(
+        "STOCKSYNC_COALESCE",
+        True,
+        "Group commit: concurrent reserves of the same products share one transaction.",
+    )
+    warm_cache: bool = _env(
+        "STOCKSYNC_WARM_CACHE",
+        True,
+        "Write without reading first when this process wrote the product last.",
+    )
     environment: str = Field(
         "development",
         validation_alias=AliasChoices("STOCKSYNC_ENVIRONMENT", "VERCEL_ENV"),
@@ -244,6 +254,8 @@ class ServiceSettings(BaseSettings):
             low_stock_threshold=self.low_stock_threshold,
             idempotency_retention=timedelta(days=self.idempotency_retention_days),
             error_log_retention=timedelta(days=self.error_log_retention_days),
+            coalesce=self.coalesce,
+            warm_cache=self.warm_cache,
         )
 
     def storefront_keys(self) -> list[str]:

@@ -1,10 +1,7 @@
 """Vercel Cron routes (GET with `Authorization: Bearer $CRON_SECRET`).
 
-Both jobs are idempotent and bounded, because Vercel does not retry a failed run. Neither is
-needed for correctness: reserve reclaims expired holds itself, and reconcile only repairs
-counters that something outside stocksync (a stale Studio publish) has bent. Reconcile also
-applies refunds still held for a payment that has since been recorded by a path that does not
-look for them (the payment's own webhook and the success page do).
+Both jobs are idempotent and bounded, because Vercel does not retry a failed run; what each
+does is `service.maintenance`'s, shared with the staff route and the CLI.
 """
 
 from __future__ import annotations
@@ -12,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import Field
 
 from schemas.base import Timestamp
 from schemas.operations import ReconcileResult
@@ -20,8 +16,8 @@ from service.api.base_models import ResponseModel
 from service.api.context import Services, get_services
 from service.api.error_responses import error_responses
 from service.api.security import Cron
-from service.maintenance import CleanupReport, run_cleanup
-from service.webhooks.held_refunds import HeldRefundsReport, apply_held_refunds
+from service.maintenance import CleanupReport, run_cleanup, run_reconcile
+from service.webhooks.held_refunds import HeldRefundsReport
 
 router = APIRouter(prefix="/api/cron", tags=["cron"])
 
@@ -39,9 +35,7 @@ class ReconcileJob(ResponseModel):
     success: Literal[True] = True
     job: Literal["reconcile"] = "reconcile"
     reconcile: ReconcileResult
-    held_refunds: HeldRefundsReport = Field(
-        description="Refunds that arrived before their payment, applied now that it is in."
-    )
+    held_refunds: HeldRefundsReport
     timestamp: Timestamp
 
 
@@ -59,10 +53,11 @@ async def cleanup(services: ServicesDep, caller: Cron) -> CleanupJob:
 @router.get(
     "/reconcile",
     response_model=ReconcileJob,
-    summary="Recompute reserved counters from the active reservations and repair drift",
+    summary="Repair reserved counters from the reservations, then apply held refunds",
     responses=error_responses(401, 503),
 )
 async def reconcile(services: ServicesDep, caller: Cron) -> ReconcileJob:
-    result = await services.inventory.reconcile()
-    held = await apply_held_refunds(services.inventory)
-    return ReconcileJob(reconcile=result, held_refunds=held, timestamp=services.clock())
+    report = await run_reconcile(services.inventory)
+    return ReconcileJob(
+        reconcile=report.reconcile, held_refunds=report.held_refunds, timestamp=services.clock()
+    )

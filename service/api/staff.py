@@ -27,6 +27,7 @@ from service.api.staff_models import (
 )
 from service.auth import ADMINS, ANY_STAFF, MANAGERS, Principal
 from service.http_errors import ApiError
+from service.maintenance import run_reconcile
 from service.reports.error_logs import ErrorLogNotFound, list_error_logs, resolve_error_log
 from service.reports.history import product_history
 from service.reports.reservations import list_reservations
@@ -195,8 +196,9 @@ async def resolve(
 @router.post(
     "/reconcile",
     response_model=ReconcileResponse,
-    summary="Recompute reserved counters from reservations and repair drift (admin)",
+    summary="Repair reserved counters from reservations, apply held refunds (admin)",
     responses=error_responses(*PROTECTED, 413, 503),
 )
 async def reconcile(services: ServicesDep, staff: Admin) -> ReconcileResponse:
-    return ReconcileResponse(reconcile=await services.inventory.reconcile())
+    report = await run_reconcile(services.inventory)
+    return ReconcileResponse(reconcile=report.reconcile, held_refunds=report.held_refunds)

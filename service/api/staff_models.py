@@ -11,6 +11,7 @@ from service.api.base_models import RequestModel, ResponseModel
 from service.reports.error_logs import ErrorLogList, ErrorLogView
 from service.reports.history import ProductHistory
 from service.reports.reservations import ReservationList
+from service.webhooks.held_refunds import HeldRefundsReport
 
 #: Largest stock figure an adjustment may set or move by.
 STOCK_CEILING = 1_000_000
@@ -55,6 +56,7 @@ class AdjustResponse(ResponseModel):
 class ReconcileResponse(ResponseModel):
     success: Literal[True] = True
     reconcile: ReconcileResult
+    held_refunds: HeldRefundsReport
 
 
 class ResolveResponse(ResponseModel):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import Field
 
+from cms_client.ids import id_problem
 from service.api.base_models import ResponseModel
 from service.api.context import Services, get_services
 from service.api.error_responses import error_responses
@@ -179,7 +180,7 @@ class FulfillResponse(Fulfillment):
     response_model=FulfillResponse,
     response_model_exclude_none=True,
     summary="Success page: commit a checkout session Stripe says is paid",
-    responses=error_responses(401, 404, 503),
+    responses=error_responses(400, 401, 404, 503),
 )
 async def fulfill(
     session_id: Annotated[
@@ -225,11 +226,17 @@ def _document_id(body: bytes, header: str | None) -> str:
         data = json.loads(body)
     except ValueError:
         data = None
-    found = data.get("_id") if isinstance(data, dict) else None
-    if isinstance(found, str) and found:
-        return found
-    if header:
-        return header
+    if not isinstance(data, dict):
+        # Sanity always sends the projection, an object; the schema says so too.
+        raise ApiError(400, "invalid_payload", "The webhook body is not a JSON object.")
+    found = data.get("_id")
+    chosen = found if isinstance(found, str) and found else header
+    if chosen:
+        # An id the store would refuse (too long, bad characters) made the read fail as 500.
+        problem = id_problem(chosen)
+        if problem is not None:
+            raise ApiError(400, "invalid_payload", f"The webhook's document id: {problem}.")
+        return chosen
     raise ApiError(
         400,
         "invalid_payload",

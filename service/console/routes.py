@@ -32,6 +32,7 @@ from service.console.sessions import (
     read_session,
     read_sign_in_nonce,
 )
+from service.maintenance import run_reconcile
 
 STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".png": "image/png"}
@@ -166,12 +167,15 @@ async def home(request: Request) -> Response:
 @router.post("/reconcile")
 async def reconcile(request: Request) -> Response:
     current = await form_visit(request, allowed=ADMINS)
-    result = await current.services.inventory.reconcile()
+    # The same reconcile as the cron job, the staff API and the CLI (held refunds included).
+    report = await run_reconcile(current.services.inventory)
+    result, held = report.reconcile, report.held_refunds
     text = (
         f"Reconcile checked {result.products_checked} product(s): "
         f"{len(result.repaired)} counter(s) repaired"
         + (f", {len(result.settling)} left for the next run" if result.settling else "")
         + (f", {len(result.failed)} failed" if result.failed else "")
+        + (f", {len(held.applied)} held refund(s) applied" if held.applied else "")
         + "."
     )
     return current.flash_next(redirect("/console"), "ok", text)

@@ -7,6 +7,13 @@ all versions, every document remembered for the guards) and returns the pure pla
 the transaction (a revision moved, a fixed id now exists, a draft vanished), nothing was
 written: the executor waits a jittered, growing delay and runs the step again on a fresh
 read, a bounded number of times.
+
+Warm attempts (`run(..., warm=True)` with `settings.warm_cache`): the first attempt may plan
+on documents this instance's own last write returned instead of reading them (see
+`service.engine.warm_cache` for why that is safe and where drafts bound it). Its decision
+counts only if its guarded transaction commits: a warm plan that refuses, replays, writes
+nothing, leaves an id it assumed missing uncreated, or moves stock on hand is dropped unsent
+and planned again on a fresh read.
 """
 
 from __future__ import annotations
@@ -18,14 +25,16 @@ from random import Random
 from typing import TypeVar
 
 from cms_client.clock import Clock
-from cms_client.errors import MutationError
+from cms_client.errors import MutationError, StoreError
+from cms_client.ids import is_published
 from cms_client.store import DocumentStore, MutationResult
-from service.engine.errors import ConflictRetriesExhausted
+from service.engine.errors import ConflictRetriesExhausted, InventoryError
 from service.engine.locks import KeyedLocks
 from service.engine.plan import Plan
 from service.engine.resolver import ProductResolver, names_product
 from service.engine.settings import EngineSettings
 from service.engine.snapshot import Snapshot
+from service.engine.warm_cache import WarmCache
 
 R = TypeVar("R")
 
@@ -50,6 +59,9 @@ class Attempt:
         now: datetime,
         token: str,
         preload: Sequence[str] = (),
+        cache: WarmCache | None = None,
+        warm: bool = False,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.resolver = resolver
@@ -57,24 +69,67 @@ class Attempt:
         self.token = token
         self.snapshot = Snapshot()
         self._preload = list(preload)
+        self._cache = cache
+        self._warm = warm and cache is not None
+        self._clock = clock
+        #: Ids planned on from the warm cache instead of a read.
+        self.warm_ids: set[str] = set()
+        #: Ids taken as missing without a read (the plan must `create` them).
+        self.assumed_missing: set[str] = set()
+        #: When the drafts and versions of each document read were last seen.
+        self.family_read_at: dict[str, datetime] = {}
 
-    async def read(self, ids: Iterable[str]) -> None:
-        """Read documents (and their drafts and versions) fresh; each id at most once."""
+    @property
+    def fresh(self) -> bool:
+        """Whether every decision of this attempt rests on documents read from the store."""
+        return not self.warm_ids and not self.assumed_missing
+
+    async def read(self, ids: Iterable[str], *, creates: Iterable[str] = ()) -> None:
+        """Read documents (and their drafts and versions) fresh; each id at most once.
+
+        `creates` are ids the plan needs only to know missing because it will `create`
+        them: a warm attempt may take them as missing without a read (the `create` fails if
+        one exists, and the executor then plans again on a fresh read).
+        """
         wanted = [
             doc_id
             for doc_id in dict.fromkeys([*self._preload, *ids])
             if not self.snapshot.has_read(doc_id)
         ]
+        new_ids = [
+            doc_id
+            for doc_id in dict.fromkeys(creates)
+            if not self.snapshot.has_read(doc_id) and doc_id not in wanted
+        ]
         self._preload = []
+        if self._warm and self._cache is not None:
+            served = self._cache.serve(wanted, self.now)
+            if served is not None:
+                for doc_id, entry in served.items():
+                    self.snapshot.absorb([doc_id], [entry.doc])
+                    self.family_read_at[doc_id] = entry.family_read_at
+                self.warm_ids.update(served)
+                self.assumed_missing.update(new_ids)
+                self.snapshot.read_ids.update(new_ids)
+                return
+        wanted += new_ids
         if not wanted:
             return
+        # The family is known as of the moment the read was sent (a copy created while it
+        # was in flight may be missing from the answer).
+        read_at = self._clock() if self._clock is not None else self.now
         docs = await self.store.get_documents(wanted, include_all_versions=True)
         self.snapshot.absorb(wanted, docs)
+        for doc_id in wanted:
+            self.family_read_at[doc_id] = read_at
+        if self._cache is not None:
+            self._cache.learn_read(wanted, docs, read_at)
 
     async def read_products(
-        self, refs: Iterable[str], *, also: Iterable[str] = ()
+        self, refs: Iterable[str], *, also: Iterable[str] = (), creates: Iterable[str] = ()
     ) -> dict[str, str | None]:
-        """Read the products `refs` name, with `also`, in one request when names are cached.
+        """Read the products `refs` name, with `also` (and `creates`, see `read`), in one
+        request when names are cached.
 
         Returns name -> product `_id` (None: no such product). A cached name whose document
         no longer carries it is resolved again (one query) and read again.
@@ -84,7 +139,7 @@ class Attempt:
         cold = [ref for ref in names if resolved[ref] is None]
         if cold:
             resolved.update(await self.resolver.lookup(cold))
-        await self.read([*also, *(pid for pid in resolved.values() if pid)])
+        await self.read([*also, *(pid for pid in resolved.values() if pid)], creates=creates)
         stale = [
             ref
             for ref in names
@@ -127,8 +182,15 @@ class Executor:
         self.resolver = resolver
         self.token_factory = token_factory
         self.locks = KeyedLocks()
+        self.cache = WarmCache(max_age=settings.warm_cache_max_age)
         #: Conflicts met, for figures and tests.
         self.conflicts = 0
+        #: Transactions committed.
+        self.transactions = 0
+        #: Transactions committed without a read first (warm).
+        self.warm_writes = 0
+        #: Warm plans dropped unsent and planned again on a fresh read.
+        self.warm_misses = 0
 
     async def run(
         self,
@@ -137,6 +199,7 @@ class Executor:
         *,
         after_write: Callable[[Plan[R], MutationResult], None] | None = None,
         lock: Iterable[str] = (),
+        warm: bool = False,
     ) -> R:
         """Run `step` until its plan commits or needs no write; raise its domain error.
 
@@ -145,27 +208,45 @@ class Executor:
         turn (`settings.serialize_writers`). A refused transaction whose plan had a marker
         (a ledger entry only that attempt creates) is checked on the next read: with a
         store that retried a lost response, the first try may have committed after all,
-        and its outcome is then the answer.
+        and its outcome is then the answer. `warm`: the first attempt may plan on the warm
+        cache (only reserved counters may move; see the module docstring).
         """
         async with self.locks.hold(lock if self.settings.serialize_writers else ()):
-            return await self._run(operation, step, after_write)
+            return await self._run(operation, step, after_write, warm and self.settings.warm_cache)
 
     async def _run(
         self,
         operation: str,
         step: Step[R],
         after_write: Callable[[Plan[R], MutationResult], None] | None,
+        warm: bool,
     ) -> R:
         unconfirmed: dict[str, Plan[R]] = {}
-        for attempt_no in range(1, self.settings.max_attempts + 1):
+        attempt_no = 0
+        while attempt_no < self.settings.max_attempts:
             attempt = Attempt(
                 self.store,
                 self.resolver,
                 now=self.clock(),
                 token=self.token_factory(),
                 preload=list(unconfirmed),
+                cache=self.cache,
+                warm=warm,
+                clock=self.clock,
             )
-            plan = await step(attempt)
+            try:
+                plan = await step(attempt)
+            except InventoryError:
+                if attempt.fresh:
+                    raise
+                plan = None
+            if not attempt.fresh:
+                warm = False
+                if plan is None or not _warm_plan_sendable(plan, attempt):
+                    self.warm_misses += 1
+                    continue
+            assert plan is not None
+            attempt_no += 1
             for marker, earlier in unconfirmed.items():
                 if attempt.snapshot.get(marker) is not None:
                     return earlier.outcome()
@@ -178,17 +259,53 @@ class Executor:
                     )
                 except MutationError:
                     self.conflicts += 1
+                    self.cache.forget(plan.snapshot.docs)
                     if plan.marker_id is not None:
                         unconfirmed[plan.marker_id] = plan
-                    if attempt_no < self.settings.max_attempts:
+                    if attempt.fresh and attempt_no < self.settings.max_attempts:
+                        # A stale warm entry is no sign of contention: re-read at once.
                         await self.sleep(self._delay(attempt_no))
                     continue
+                except StoreError:
+                    # The outcome is unknown: what the cache holds may be stale either way.
+                    self.cache.forget(plan.snapshot.docs)
+                    raise
+                self.transactions += 1
+                if not attempt.fresh:
+                    self.warm_writes += 1
+                self._learn(attempt, plan, result)
                 if after_write is not None:
                     after_write(plan, result)
             return plan.outcome()
         raise ConflictRetriesExhausted(operation, self.settings.max_attempts)
 
+    def _learn(self, attempt: Attempt, plan: Plan[R], result: MutationResult) -> None:
+        if not self.settings.warm_cache:
+            return
+        snapshot = plan.snapshot
+        with_copies = [
+            doc_id
+            for doc_id in snapshot.docs
+            if is_published(doc_id) and snapshot.copies_of(doc_id)
+        ]
+        self.cache.learn_write(
+            result,
+            family_read_at=attempt.family_read_at,
+            with_copies=with_copies,
+            now=self.clock(),
+        )
+
     def _delay(self, attempt_no: int) -> float:
         """Full jitter: uniform in [0, base * 2^(n-1)], capped."""
         ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt_no - 1))
         return self.rng.uniform(0, ceiling)
+
+
+def _warm_plan_sendable(plan: Plan[R], attempt: Attempt) -> bool:
+    """Whether a plan made on the warm cache may be sent as it is (module docstring)."""
+    return (
+        plan.error is None
+        and plan.writes
+        and attempt.assumed_missing <= plan.created_ids
+        and not plan.moves_stock_on_hand
+    )

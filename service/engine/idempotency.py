@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -87,3 +87,37 @@ def record(
                 expires_at=now + retention,
             ).to_document()
         )
+
+
+def plan_keyed(
+    plan: Plan[ResultT],
+    keys: Sequence[str],
+    operation: str,
+    request: BaseModel,
+    result_type: type[ResultT],
+    body: Callable[[Plan[ResultT]], object],
+    *,
+    retention: timedelta,
+) -> Plan[ResultT]:
+    """Plan `body` behind the idempotency records of `keys`: replay a stored result, or
+    record the new one in the same transaction."""
+    if not keys:
+        body(plan)
+        return plan
+    request_fingerprint = fingerprint(operation, request.model_dump(mode="json", by_alias=True))
+    replayed = replay(plan, keys, operation, request_fingerprint, result_type)
+    if replayed is not None:
+        return plan.succeed(replayed)
+    body(plan)
+    result = plan.result
+    if plan.error is None and result is not None and not getattr(result, "replayed", False):
+        record(
+            plan,
+            keys,
+            operation,
+            request_fingerprint,
+            result,
+            retention=retention,
+            now=plan.now,
+        )
+    return plan

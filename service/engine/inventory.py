@@ -52,15 +52,21 @@ from schemas.operations import (
 from schemas.records import ErrorType, Severity
 from schemas.reservation import RestoreReason, StockReservation
 from service.engine import sweeps
-from service.engine.errors import InsufficientStock, InvalidRequest
+from service.engine.errors import InvalidRequest, InventoryError
 from service.engine.executor import Attempt, Executor, Sleep, new_token
-from service.engine.idempotency import fingerprint, record, record_ids, replay
+from service.engine.group_commit import CommitGroups
+from service.engine.idempotency import plan_keyed, record_ids
 from service.engine.plan import Plan
 from service.engine.planners.adjust import plan_adjust, plan_editor_change, validate_adjust
 from service.engine.planners.commit import plan_commit
 from service.engine.planners.lifecycle import plan_release
 from service.engine.planners.payment import plan_record_payment_intent
-from service.engine.planners.reserve import plan_reserve, validate_reserve
+from service.engine.planners.reserve import validate_reserve
+from service.engine.planners.reserve_group import (
+    ReserveCall,
+    ReserveOutcome,
+    plan_reserve_group,
+)
 from service.engine.planners.restore import plan_restore, restore_key
 from service.engine.queries import RESERVATION_BY_PAYMENT_INTENT, overdue_reservations
 from service.engine.resolver import ProductResolver
@@ -85,8 +91,10 @@ def _request(model: type[RequestT], **fields: Any) -> RequestT:
 class Inventory:
     """Stock operations over one `DocumentStore` (embedded lake or Sanity).
 
-    One instance per process: it caches product names (slug -> `_id`) and which products a
-    reservation holds, so a warm reserve, release or commit is one read and one write.
+    One instance per process: it caches product names (slug -> `_id`), which products a
+    reservation holds and (`settings.warm_cache`) the documents its own writes returned, so
+    a warm reserve or release is one write and a warm commit one read and one write. With
+    `settings.coalesce`, concurrent reserves of the same products share one transaction.
     `clock`, `sleep` and `rng` are injected so tests control time, waits and jitter.
     """
 
@@ -114,6 +122,9 @@ class Inventory:
             token_factory=token_factory,
         )
         self._held_products: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self.reserve_groups: CommitGroups[ReserveCall, ReserveResult] = CommitGroups(
+            self._reserve_batch, max_size=self.settings.coalesce_max_group
+        )
 
     # -- checkout holds --------------------------------------------------------------------
 
@@ -137,6 +148,10 @@ class Inventory:
         and code), `ReservationConflict` (same session, other lines),
         `ReservationNotActive` (same lines, hold already released/expired/committed),
         `InvalidRequest` (limits), `ConflictRetriesExhausted`.
+
+        With `settings.coalesce`, reserves of the same products that this instance runs
+        at the same time are planned in arrival order into one transaction (group commit,
+        `service.engine.group_commit`); each still gets exactly its own answer or error.
         """
         request = _request(
             ReserveRequest,
@@ -145,34 +160,42 @@ class Inventory:
             ttl_seconds=int(ttl.total_seconds()) if ttl is not None else None,
         )
         validate_reserve(request, self.settings)
-        rid = reservation_id(session_id)
-        refs = [line.product_id for line in request.lines]
+        call = ReserveCall(request, reservation_id(session_id), tuple(idempotency_keys))
+        if self.settings.coalesce:
+            # Same products, same group: their writes would queue behind each other anyway.
+            key = "|".join(sorted({self.resolver.cached(ref) or ref for ref in call.refs}))
+            return await self.reserve_groups.submit(key, call)
+        (outcome,) = await self._reserve_batch([call])
+        if isinstance(outcome, InventoryError):
+            raise outcome
+        return outcome
 
-        async def step(att: Attempt) -> Plan[ReserveResult]:
-            resolved = await att.read_products(refs, also=[rid, *record_ids(idempotency_keys)])
+    async def _reserve_batch(self, calls: Sequence[ReserveCall]) -> list[ReserveOutcome]:
+        """Reserve for every call in one transaction: one outcome per call, in order."""
+        refs = list(dict.fromkeys(ref for call in calls for ref in call.refs))
+        creates = [doc_id for call in calls for doc_id in call.created_ids]
 
-            def body(plan: Plan[ReserveResult], holds: Sequence[str] = ()) -> None:
-                plan_reserve(
-                    plan, request, rid, resolved=resolved, settings=self.settings, reclaimable=holds
-                )
-
-            plan = self._keyed(att, idempotency_keys, "reserve", request, ReserveResult, body)
-            if isinstance(plan.error, InsufficientStock) and plan.short_products:
-                holds = await self._overdue_holds(att, plan.short_products)
+        async def step(att: Attempt) -> Plan[list[ReserveOutcome]]:
+            resolved = await att.read_products(refs, creates=creates)
+            plan = Plan[list[ReserveOutcome]](att.snapshot, now=att.now, token=att.token)
+            short = plan_reserve_group(plan, calls, resolved=resolved, settings=self.settings)
+            # A warm plan that finds stock short is planned again on a fresh read anyway.
+            if short and att.fresh:
+                holds = await self._overdue_holds(att, short)
                 if holds:
-                    plan = self._keyed(
-                        att,
-                        idempotency_keys,
-                        "reserve",
-                        request,
-                        ReserveResult,
-                        lambda p: body(p, holds),
+                    plan = Plan[list[ReserveOutcome]](att.snapshot, now=att.now, token=att.token)
+                    plan_reserve_group(
+                        plan, calls, resolved=resolved, settings=self.settings, overdue=holds
                     )
             return plan
 
         products = [self.resolver.cached(ref) or ref for ref in refs]
         return await self.executor.run(
-            "reserve", step, after_write=self._remember_holds, lock=[rid, *products]
+            "reserve",
+            step,
+            after_write=self._remember_holds,
+            lock=[*(call.reservation_id for call in calls), *products],
+            warm=True,
         )
 
     async def release(
@@ -197,7 +220,7 @@ class Inventory:
         rid = reservation_id(session_id)
 
         async def step(att: Attempt) -> Plan[ReleaseResult]:
-            await self._read_reservation(att, rid, also=record_ids(idempotency_keys))
+            await self._read_reservation(att, rid, creates=record_ids(idempotency_keys))
             return self._keyed(
                 att,
                 idempotency_keys,
@@ -208,7 +231,7 @@ class Inventory:
             )
 
         return await self.executor.run(
-            "release", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
+            "release", step, after_write=self._remember_holds, lock=self._hold_lock(rid), warm=True
         )
 
     async def commit(
@@ -511,27 +534,15 @@ class Inventory:
         body: Callable[[Plan[ResultT]], object],
     ) -> Plan[ResultT]:
         """Plan `body` behind the idempotency records of `keys`."""
-        plan = Plan[ResultT](att.snapshot, now=att.now, token=att.token)
-        if not keys:
-            body(plan)
-            return plan
-        request_fingerprint = fingerprint(operation, request.model_dump(mode="json", by_alias=True))
-        replayed = replay(plan, keys, operation, request_fingerprint, result_type)
-        if replayed is not None:
-            return plan.succeed(replayed)
-        body(plan)
-        result = plan.result
-        if plan.error is None and result is not None and not getattr(result, "replayed", False):
-            record(
-                plan,
-                keys,
-                operation,
-                request_fingerprint,
-                result,
-                retention=self.settings.idempotency_retention,
-                now=att.now,
-            )
-        return plan
+        return plan_keyed(
+            Plan[ResultT](att.snapshot, now=att.now, token=att.token),
+            keys,
+            operation,
+            request,
+            result_type,
+            body,
+            retention=self.settings.idempotency_retention,
+        )
 
     def _hold_lock(self, rid: str) -> list[str]:
         """The reservation and the products it holds (when known) for the writer lock."""
@@ -541,10 +552,18 @@ class Inventory:
         if lines is not None and len(lines) > self.settings.max_lines:
             raise InvalidRequest(f"at most {self.settings.max_lines} lines", field="lines")
 
-    async def _read_reservation(self, att: Attempt, rid: str, *, also: Iterable[str] = ()) -> None:
+    async def _read_reservation(
+        self,
+        att: Attempt,
+        rid: str,
+        *,
+        also: Iterable[str] = (),
+        creates: Iterable[str] = (),
+    ) -> None:
         """Read a reservation with its products: one request when this instance knows which
-        products it holds (the set never changes), two otherwise."""
-        await att.read([rid, *also, *self._held_products.get(rid, ())])
+        products it holds (the set never changes), two otherwise. `creates`: see
+        `Attempt.read`."""
+        await att.read([rid, *also, *self._held_products.get(rid, ())], creates=creates)
         doc = att.snapshot.get(rid)
         if doc is not None:
             products = tuple(

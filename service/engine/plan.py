@@ -211,6 +211,39 @@ class Plan(Generic[R]):
             self._creates[doc_id] = m.create_if_not_exists(log.to_document())
         return doc_id
 
+    # -- groups ----------------------------------------------------------------------------
+
+    def fork(self) -> Plan[Any]:
+        """A plan that starts from everything this one has planned so far.
+
+        Group commit plans each member on a fork: a member that fails is dropped with its
+        fork, one that succeeds is taken back with `adopt`. The fork sees the documents
+        planned for creation as if read (an earlier member's reservation or idempotency
+        record), so a duplicate later in the group is answered as a replay.
+        """
+        created = [mut["create"] for mut in self._creates.values() if "create" in mut]
+        snapshot = self.snapshot.with_docs(created) if created else self.snapshot
+        twin = Plan[Any](snapshot, now=self.now, token=self.token)
+        twin._products = {
+            pid: stock.clone() if stock is not None else None
+            for pid, stock in self._products.items()
+        }
+        twin._updates = {doc_id: dict(fields) for doc_id, fields in self._updates.items()}
+        twin._creates = dict(self._creates)
+        twin._ledger = list(self._ledger)
+        twin._errors = self._errors
+        twin._deterministic_create = self._deterministic_create
+        return twin
+
+    def adopt(self, fork: Plan[Any]) -> None:
+        """Take over everything `fork` planned (its outcome stays the fork's own)."""
+        self._products = fork._products
+        self._updates = fork._updates
+        self._creates = fork._creates
+        self._ledger = fork._ledger
+        self._errors = fork._errors
+        self._deterministic_create = fork._deterministic_create
+
     # -- outcome ---------------------------------------------------------------------------
 
     def succeed(self, result: R) -> Plan[R]:
@@ -242,6 +275,22 @@ class Plan(Generic[R]):
             or self._updates
             or any(p is not None and p.changed for p in self._products.values())
         )
+
+    @property
+    def created_ids(self) -> set[str]:
+        """Ids the transaction creates with `create` (and so fails on if they exist)."""
+        created = {doc_id for doc_id, mut in self._creates.items() if "create" in mut}
+        return created | {entry.id for entry in self._ledger}
+
+    @property
+    def updated_ids(self) -> set[str]:
+        """Service documents (reservations) the plan updates."""
+        return set(self._updates)
+
+    @property
+    def moves_stock_on_hand(self) -> bool:
+        """Whether any product's `stockQuantity` changes (not only reserved counters)."""
+        return any(p is not None and p.moves_stock for p in self._products.values())
 
     @property
     def marker_id(self) -> str | None:

@@ -50,6 +50,24 @@ class EngineSettings(BaseModel):
         description="Queue this instance's writers of one product instead of letting them "
         "race on revision guards (saves round trips; correctness never depends on it).",
     )
+    coalesce: bool = Field(
+        default=True,
+        description="Group commit: this instance's concurrent reserves of the same products "
+        "share one transaction (each keeps its own reservation, ledger entries and answer).",
+    )
+    coalesce_max_group: int = Field(
+        default=50, ge=1, description="Most reserves in one group transaction."
+    )
+    warm_cache: bool = Field(
+        default=True,
+        description="Keep the documents this instance's own writes returned, so its next "
+        "reserve or release of them writes without reading first (a conflict reads fresh).",
+    )
+    warm_cache_max_age: timedelta = Field(
+        default=timedelta(seconds=5),
+        description="How long a product's drafts and versions, as last read, are trusted "
+        "to be none: a warm write cannot see a draft created since (see warm_cache.py).",
+    )
     backoff_base: float = Field(default=0.01, ge=0, description="Seconds; doubles per retry.")
     backoff_max: float = Field(default=0.5, ge=0, description="Seconds; cap of one wait.")
 

@@ -41,6 +41,15 @@ class Snapshot:
                 self.read_ids.add(doc["_id"])
                 self.docs[doc["_id"]] = doc
 
+    def with_docs(self, docs: Iterable[Document]) -> Snapshot:
+        """A copy that also shows `docs` (planned, not stored: for planning only, never for
+        guards), so a later member of a group sees what an earlier one creates."""
+        view = Snapshot(dict(self.docs), set(self.read_ids))
+        for doc in docs:
+            view.docs[doc["_id"]] = doc
+            view.read_ids.add(doc["_id"])
+        return view
+
     def get(self, doc_id: str) -> Document | None:
         return self.docs.get(doc_id)
 

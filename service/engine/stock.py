@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from copy import copy as shallow_copy
 from dataclasses import dataclass
 
 from cms_client import mutations as m
@@ -177,6 +178,18 @@ class ProductStock:
         """
         self.change(cell, reserved=value - self.reserved(cell))
         self._reserved_repairs[cell.ident] = value
+
+    def clone(self) -> ProductStock:
+        """The same product with its planned changes copied (group commit forks plans)."""
+        twin = shallow_copy(self)
+        twin._deltas = {ident: list(delta) for ident, delta in self._deltas.items()}
+        twin._reserved_repairs = dict(self._reserved_repairs)
+        return twin
+
+    @property
+    def moves_stock(self) -> bool:
+        """Whether a stock-on-hand counter changes (a reserved-only change does not)."""
+        return any(delta[0] != 0 for delta in self._deltas.values())
 
     @property
     def changed(self) -> bool:

@@ -82,7 +82,7 @@ async def expire(
 
             try:
                 lock = [rid, *_strings(row.get("productIds"))]
-                expired = await executor.run("expire", step, lock=lock)
+                expired = await executor.run("expire", step, lock=lock, warm=True)
             except ConflictRetriesExhausted:
                 result.failed.append(session)
                 continue

@@ -14,7 +14,7 @@ from schemas.operations import ItemChange, ShortfallOutcome
 from schemas.reservation import ReservationStatus
 from service.engine.inventory import Inventory
 from service.webhooks.gateway import StripeGateway
-from service.webhooks.held_refunds import apply_held_refunds
+from service.webhooks.held_refunds import commit_paid
 
 
 class Fulfillment(Model):
@@ -56,10 +56,7 @@ async def fulfill_checkout_session(
             fulfilled=False,
             status=reservation.status if reservation else None,
         )
-    result = await inventory.commit(session.id, session.payment_ref)
-    held = await apply_held_refunds(
-        inventory, session_id=session.id, payment_ref=session.payment_ref
-    )
+    result, held = await commit_paid(inventory, session.id, session.payment_ref)
     return Fulfillment(
         session_id=session.id,
         payment_status=session.payment_status,

@@ -8,12 +8,15 @@ Tests use it against respx, or replace it with any object of the `StripeGateway`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from service.webhooks.stripe_payloads import CheckoutSession
 
 if TYPE_CHECKING:
     import stripe
+
+T = TypeVar("T")
 
 
 class StripeLookupFailed(Exception):
@@ -64,31 +67,17 @@ class StripeApiGateway:
         return self._client
 
     async def checkout_session(self, session_id: str) -> CheckoutSession | None:
-        import stripe
-
-        try:
-            found = await self._stripe().v1.checkout.sessions.retrieve_async(session_id)
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return None
-            raise StripeLookupFailed(f"Stripe refused the lookup: {exc.user_message}") from None
-        except stripe.StripeError as exc:
-            raise _lookup_failed(exc) from None
-        return CheckoutSession.parse(found.to_dict())
+        found = await _lookup(self._stripe().v1.checkout.sessions.retrieve_async(session_id))
+        return CheckoutSession.parse(found.to_dict()) if found is not None else None
 
     async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
-        import stripe
-
-        try:
-            page = await self._stripe().v1.checkout.sessions.list_async(
+        page = await _lookup(
+            self._stripe().v1.checkout.sessions.list_async(
                 {"payment_intent": payment_intent_id, "limit": 1}
             )
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return None
-            raise StripeLookupFailed(f"Stripe refused the lookup: {exc.user_message}") from None
-        except stripe.StripeError as exc:
-            raise _lookup_failed(exc) from None
+        )
+        if page is None:
+            return None
         data: Any = page.to_dict().get("data")
         if isinstance(data, list) and data and isinstance(data[0], dict):
             found = data[0].get("id")
@@ -100,6 +89,23 @@ class StripeApiGateway:
             await self._http.close_async()  # type: ignore[no-untyped-call]
         self._client = None
         self._http = None
+
+
+async def _lookup(call: Awaitable[T]) -> T | None:
+    """Await a Stripe call: None when Stripe knows no such object (404), else its answer.
+
+    Raises `StripeLookupFailed` when Stripe refused the lookup or could not answer.
+    """
+    import stripe
+
+    try:
+        return await call
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise StripeLookupFailed(f"Stripe refused the lookup: {exc.user_message}") from None
+    except stripe.StripeError as exc:
+        raise _lookup_failed(exc) from None
 
 
 def _lookup_failed(exc: stripe.StripeError) -> StripeLookupFailed:

@@ -4,10 +4,11 @@ Stripe does not order events, so `charge.refunded` can be delivered before
 `checkout.session.completed`. The engine refuses to restore stock that was not sold yet, so
 the refund is *held*: an errorLog (type `stock_restore`, message starting with
 "Held refund") whose JSON details carry everything needed to apply it later. It is applied
-by the next commit of its session (any path: webhook, success page) and by the cron
-reconcile, through `apply_held_refunds`. Applying is the engine's `restore`, exactly once per
-refund reference, so a held refund that two paths apply at the same moment still restores
-once; the log is marked resolved afterwards.
+by the next commit of its session (`commit_paid`, whichever path: webhook, success page) and
+by every reconcile (`service.maintenance.run_reconcile`), through `apply_held_refunds`.
+Applying is the engine's `restore`, exactly once per refund reference, so a held refund that
+two paths apply at the same moment still restores once; the log is marked resolved
+afterwards.
 
 A refund is never lost: if the commit runs while the hold is being written, the writer
 re-checks the reservation after writing and applies the hold itself.
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
 from schemas.base import Model
-from schemas.operations import LineRequest
+from schemas.operations import CommitResult, LineRequest
 from schemas.reservation import SOLD
 from service.engine.errors import (
     IdempotencyKeyReused,
@@ -111,6 +113,8 @@ def _text(value: Any) -> str | None:
 
 
 class HeldRefundsReport(Model):
+    """Refunds that arrived before their payment, applied once it is recorded."""
+
     applied: list[str] = Field(default_factory=list, description="Refund references applied.")
     held: list[str] = Field(
         default_factory=list, description="References still waiting for their payment."
@@ -143,6 +147,23 @@ async def hold_refund(inventory: Inventory, refund: HeldRefund) -> None:
         await apply_held_refunds(
             inventory, session_id=session, payment_ref=refund.payment_intent_id
         )
+
+
+async def commit_paid(
+    inventory: Inventory,
+    session_id: str,
+    payment_ref: str,
+    *,
+    idempotency_keys: Sequence[str] = (),
+) -> tuple[CommitResult, HeldRefundsReport]:
+    """Record a checkout's payment (the engine's commit), then apply the refunds that were
+    held for it. Every path that learns of a payment (webhook, success page) commits here.
+
+    Raises `ReservationNotFound` when the session never reserved anything.
+    """
+    result = await inventory.commit(session_id, payment_ref, idempotency_keys=idempotency_keys)
+    held = await apply_held_refunds(inventory, session_id=session_id, payment_ref=payment_ref)
+    return result, held
 
 
 async def apply_held_refunds(
@@ -221,6 +242,7 @@ __all__ = [
     "HeldRefund",
     "HeldRefundsReport",
     "apply_held_refunds",
+    "commit_paid",
     "hold_refund",
     "manual_restock_or_done",
 ]

@@ -27,7 +27,6 @@ from service.engine.errors import (
     ReservationNotFound,
 )
 from service.engine.inventory import Inventory
-from service.webhooks.gateway import StripeLookupFailed
 from service.webhooks.held_refunds import HeldRefund, hold_refund, manual_restock_or_done
 from service.webhooks.outcome import Outcome
 from service.webhooks.refund_lines import RefundLinesError, refund_lines
@@ -108,10 +107,7 @@ class RefundHandler:
 
     async def apply(self, event: StripeEvent, action: RefundAction) -> Outcome:
         """Restore now, or hold until the payment is recorded."""
-        try:
-            session = await self.finder.for_payment(action.payment_intent_id, action.metadata)
-        except StripeLookupFailed:
-            session = None
+        session = await self.finder.known_for_payment(action.payment_intent_id, action.metadata)
         if session is None:
             return await self._hold(event, action, None)
         try:
@@ -175,10 +171,7 @@ class RefundHandler:
         self, key: str, charge: Charge, *, refund: Refund | None = None
     ) -> Outcome:
         what = f"refund {refund.id}" if refund else f"a partial refund of charge {charge.id}"
-        try:
-            session = await self.finder.for_payment(charge.payment_intent_id, charge.metadata)
-        except StripeLookupFailed:
-            session = None
+        session = await self.finder.known_for_payment(charge.payment_intent_id, charge.metadata)
         await self.inventory.log_error(
             "stock_restore",
             "medium",
@@ -203,10 +196,7 @@ class RefundHandler:
         )
 
     async def _bad_lines(self, refund: Refund, problem: str) -> Outcome:
-        try:
-            session = await self.finder.for_payment(refund.payment_intent_id, refund.metadata)
-        except StripeLookupFailed:
-            session = None
+        session = await self.finder.known_for_payment(refund.payment_intent_id, refund.metadata)
         await self.inventory.log_error(
             "stock_restore",
             "high",
@@ -220,10 +210,7 @@ class RefundHandler:
 
     async def _reversed(self, refund: Refund) -> Outcome:
         """A refund that failed or was canceled: undoing a restore is a person's call."""
-        try:
-            session = await self.finder.for_payment(refund.payment_intent_id, refund.metadata)
-        except StripeLookupFailed:
-            session = None
+        session = await self.finder.known_for_payment(refund.payment_intent_id, refund.metadata)
         reservation = await self.inventory.reservation(session) if session else None
         applied = reservation is not None and any(
             entry.reference == refund.id for entry in reservation.refunds

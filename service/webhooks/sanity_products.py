@@ -3,7 +3,17 @@
 The delivery is only a trigger. The product is re-read through the doc endpoint, and two
 questions are answered from what is stored, never from the payload:
 
-1. **Did an editor change `stockQuantity`?** The ledger is the snapshot. Every change the
+1. **Do the published reserved counters still match the reservations?** A stale draft
+   published over the service's writes breaks that. A read-only check with the engine's
+   reconcile planner finds the drift; the repair is the engine's `reconcile` of this one
+   product (guarded writes, `reconcile` ledger entries, the engine's errorLog) plus an
+   errorLog saying a stale publish caused it. The engine leaves a product changed within
+   its settle window alone (a query may not show a reservation made a moment ago), and a
+   delivery always arrives just after its publish, so drift is looked for first and only
+   drift waits: the delivery is then answered 503 so Sanity retries once the product has
+   settled, and the cron reconcile catches anything the retries miss.
+
+2. **Did an editor change `stockQuantity`?** The ledger is the snapshot. Every change the
    service makes is a ledger entry, so per product (or variant) the sum of the ledger's
    stock changes is what the ledger explains; `stockQuantity - sum` is what someone else
    changed. That gap is recorded as one `editor` entry, after which the ledger explains the
@@ -16,41 +26,38 @@ questions are answered from what is stored, never from the payload:
    The service's own writes explain themselves and produce no entry; deliveries whose
    transaction id carries the service's prefix are ignored without a read.
 
-2. **Do the published reserved counters still match the reservations?** A stale draft
-   published over the service's writes breaks that. The product is checked against its
-   active reservations; drift is repaired with the engine's reconcile planner for this one
-   product (guarded writes, `reconcile` ledger entries, the engine's errorLog) plus an
-   errorLog saying a stale publish caused it. Like the engine's sweep, the repair leaves a
-   product changed within the settle window alone (a query may not show a reservation made
-   a moment ago); the delivery is then answered 503 so Sanity retries once the product has
-   settled, and the cron reconcile catches anything the retries miss.
-
 Duplicates: Sanity's `idempotency-key` becomes an idempotency record, created with the
-editor entries (or last, after a repair), so a redelivery after success does nothing, and a
-redelivery after a 503 finishes the job. Editor entries have ids derived from the product
-revision they explain, so two deliveries handled at once record the gap once.
+editor entries (only once any repair is done), so a redelivery after success does nothing,
+and a redelivery after a 503 finishes the job. Editor entries have ids derived from the
+product revision they explain, so two deliveries handled at once record the gap once.
+
+`Inventory.record_editor_change` cannot write these entries yet: its entry id is derived
+from `reference` alone (one entry per Sanity transaction, whatever cells or products it
+changed), it takes no reason, and it cannot create the delivery's idempotency record in the
+same transaction. Until it can, the editor entries are planned here and run through the
+engine's executor (`_record_editor_changes`), built with the engine's idempotency helpers.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import Field
 
 from cms_client.ids import published_id
 from schemas.base import Model
-from schemas.ids import LEDGER_PREFIX, idempotency_id
+from schemas.ids import editor_entry_id
 from schemas.ledger import InventoryTransaction
 from schemas.operations import CellDrift
-from schemas.records import IdempotencyRecord
 from service.engine.executor import SERVICE_TRANSACTION_PREFIX, Attempt
+from service.engine.idempotency import record, record_ids, replay
 from service.engine.inventory import Inventory
 from service.engine.plan import Plan
 from service.engine.planners.reconcile import ProductReconcile, plan_reconcile_product
+from service.engine.snapshot import Snapshot
 from service.engine.stock import Cell, ProductStock
 
 EDITOR_ACTOR = "sanity-studio"
@@ -86,13 +93,24 @@ class ProductChangeResult(Model):
     replayed: bool = False
 
 
-def delivery_record_id(delivery_key: str) -> str:
-    return idempotency_id(f"{OPERATION}:{delivery_key}")
+@dataclass(frozen=True)
+class ReservedRepair:
+    """What the reserved-counter check found and did."""
+
+    repaired: list[CellDrift] = field(default_factory=list)
+    stale_copies: list[str] = field(default_factory=list)
+    #: Drift was found but not repaired yet (the product is settling, or kept conflicting).
+    pending: bool = False
 
 
-def editor_entry_id(product_id: str, cell: Cell, revision: str) -> str:
-    digest = hashlib.sha256(f"{product_id}|{cell.ident}|{revision}".encode()).hexdigest()
-    return f"{LEDGER_PREFIX}editor-{digest[:40]}"
+def delivery_record_key(delivery_key: str) -> str:
+    """The idempotency key a Sanity delivery is recorded under."""
+    return f"{OPERATION}:{delivery_key}"
+
+
+def editor_entry_for(product_id: str, cell: Cell, revision: str) -> str:
+    """The one editor entry explaining `cell` of the product as of `revision`."""
+    return editor_entry_id(f"{product_id}|{cell.ident}|{revision}")
 
 
 class SanityProductSync:
@@ -120,57 +138,56 @@ class SanityProductSync:
             delivery_key=delivery_key,
             reference=transaction_id,
             body=body,
-            settled=not repair.settling,
+            settled=not repair.pending,
         )
         result.repaired = repair.repaired
         if repair.repaired:
             await self._log_stale_publish(product_id, repair, transaction_id, delivery_key)
-        if repair.settling and not result.replayed:
+        if repair.pending and not result.replayed:
             result.action = "repair_pending"
             result.message = (
                 "The published reserved counters do not match the reservations; the product "
-                "changed a moment ago, so the repair waits for a retry."
+                "changed a moment ago (or kept changing), so the repair waits for a retry."
             )
         return result
 
     # -- reserved counters -----------------------------------------------------------------
 
-    async def _repair_reserved(self, product_id: str) -> ProductReconcile:
-        """Check the product against its active reservations; repair drift unless settling."""
-        inventory = self.inventory
-        rows: Any = await inventory.store.query(ACTIVE_HOLDS_OF_PRODUCT, {"id": product_id})
-        holds = [
-            row["_id"]
-            for row in (rows if isinstance(rows, list) else [])
-            if isinstance(row, dict) and isinstance(row.get("_id"), str)
-        ]
-        settle: timedelta = inventory.settings.reconcile_settle
+    async def _repair_reserved(self, product_id: str) -> ReservedRepair:
+        """Check the product against its active reservations; have the engine repair drift."""
+        found = await self._reserved_drift(product_id)
+        if not (found.repaired or found.stale_copies):
+            return ReservedRepair()
+        result = await self.inventory.reconcile([product_id])
+        return ReservedRepair(
+            repaired=result.repaired,
+            stale_copies=found.stale_copies,
+            pending=(
+                not result.products_checked
+                or product_id in result.settling
+                or product_id in result.failed
+            ),
+        )
 
-        async def step(att: Attempt) -> Plan[ProductReconcile]:
-            await att.read([product_id, *holds])
-            detect = plan_reconcile_product(
-                Plan[ProductReconcile](att.snapshot, now=att.now, token=att.token),
-                product_id,
-                holds,
-            )
-            found = detect.outcome()
-            if not (found.repaired or found.stale_copies):
-                return Plan[ProductReconcile](att.snapshot, now=att.now, token=att.token).succeed(
-                    ProductReconcile(product_id)
-                )
-            return plan_reconcile_product(
-                Plan[ProductReconcile](att.snapshot, now=att.now, token=att.token),
-                product_id,
-                holds,
-                changed_after=att.now - settle,
-            )
+    async def _reserved_drift(self, product_id: str) -> ProductReconcile:
+        """Drift of the product's reserved counters, settling or not (read only).
 
-        return await inventory.executor.run("reconcile", step)
+        `Inventory.reconcile` judges the settle window before drift, so it cannot tell a
+        just-published product that is fine from one that needs a repair after a wait.
+        """
+        store = self.inventory.store
+        rows = await store.query(ACTIVE_HOLDS_OF_PRODUCT, {"id": product_id})
+        holds = [row["_id"] for row in _rows(rows)]
+        snapshot = Snapshot()
+        wanted = [product_id, *holds]
+        snapshot.absorb(wanted, await store.get_documents(wanted, include_all_versions=True))
+        check = Plan[ProductReconcile](snapshot, now=self.inventory.clock(), token="drift-check")
+        return plan_reconcile_product(check, product_id, holds).outcome()
 
     async def _log_stale_publish(
         self,
         product_id: str,
-        repair: ProductReconcile,
+        repair: ReservedRepair,
         transaction_id: str | None,
         delivery_key: str | None,
     ) -> None:
@@ -205,17 +222,18 @@ class SanityProductSync:
         settled: bool,
     ) -> ProductChangeResult:
         inventory = self.inventory
-        record_id = delivery_record_id(delivery_key) if delivery_key else None
+        keys = [delivery_record_key(delivery_key)] if delivery_key else []
+        body_digest = hashlib.sha256(body).hexdigest()
         planned: list[str] = []
 
         async def step(att: Attempt) -> Plan[ProductChangeResult]:
             # Entries an earlier attempt (or a concurrent delivery) planned are read fresh:
             # a query may not show them yet, and they must not be recorded twice.
-            await att.read([product_id, *([record_id] if record_id else []), *planned])
+            await att.read([product_id, *record_ids(keys), *planned])
             plan = Plan[ProductChangeResult](att.snapshot, now=att.now, token=att.token)
-            if record_id and (record := att.snapshot.get(record_id)) is not None:
-                stored = ProductChangeResult.model_validate_json(record["response"])
-                return plan.succeed(stored.model_copy(update={"replayed": True}))
+            stored = replay(plan, keys, OPERATION, body_digest, ProductChangeResult)
+            if stored is not None:
+                return plan.succeed(stored)
             stock = plan.product(product_id)
             if stock is None:
                 return plan.succeed(
@@ -228,7 +246,7 @@ class SanityProductSync:
                 )
             rows: Any = await inventory.store.query(STOCK_CHANGES_OF_PRODUCT, {"id": product_id})
             entries = _stock_changes(rows, att, planned)
-            changes = self._plan_entries(plan, stock, entries, reference)
+            changes = _plan_entries(plan, stock, entries, reference)
             planned[:] = [change.ledger_id for change in changes]
             result = ProductChangeResult(
                 product_id=product_id,
@@ -240,71 +258,83 @@ class SanityProductSync:
                 ),
                 editor_changes=changes,
             )
-            if record_id and delivery_key and settled:
-                plan.create(_record(record_id, delivery_key, body, result, att, inventory))
+            if settled:
+                record(
+                    plan,
+                    keys,
+                    OPERATION,
+                    body_digest,
+                    result,
+                    retention=inventory.settings.idempotency_retention,
+                    now=att.now,
+                )
             return plan.succeed(result)
 
         return await inventory.executor.run("editor", step)
 
-    def _plan_entries(
-        self,
-        plan: Plan[ProductChangeResult],
-        stock: ProductStock,
-        entries: dict[str, dict[str, Any]],
-        reference: str | None,
-    ) -> list[EditorChange]:
-        explained: dict[str, int] = {}
-        seen: set[str] = set()
-        for entry in entries.values():
-            cell = _cell_of(stock, entry)
-            if cell is None:
-                continue
-            seen.add(cell.ident)
+
+def _plan_entries(
+    plan: Plan[ProductChangeResult],
+    stock: ProductStock,
+    entries: dict[str, dict[str, Any]],
+    reference: str | None,
+) -> list[EditorChange]:
+    """One `editor` entry per cell whose stock the ledger does not explain."""
+    explained: dict[str, int] = {}
+    for entry in entries.values():
+        cell = _cell_of(stock, entry)
+        if cell is not None:
             change = _int(entry.get("newStockQuantity")) - _int(entry.get("previousStockQuantity"))
             explained[cell.ident] = explained.get(cell.ident, 0) + change
-        revision = str(stock.doc.get("_rev") or "")
-        changes: list[EditorChange] = []
-        for cell in stock.cells():
-            current = stock.stock(cell)
-            gap = current - explained.get(cell.ident, 0)
-            if gap == 0:
-                continue
-            entry_id = editor_entry_id(stock.id, cell, revision)
-            plan.create(
-                InventoryTransaction(
-                    id=entry_id,
-                    product_id=stock.id,
-                    product_title=stock.title,
-                    variant_key=cell.variant_key,
-                    size=cell.size,
-                    entry_type="editor",
-                    quantity_change=gap,
-                    previous_stock_quantity=current - gap,
-                    new_stock_quantity=current,
-                    previous_reserved_quantity=stock.reserved(cell),
-                    new_reserved_quantity=stock.reserved(cell),
-                    reason=(
-                        "stockQuantity changed in Sanity Studio"
-                        if cell.ident in seen
-                        else "stockQuantity set in Sanity Studio (first seen by stocksync)"
-                    ),
-                    reference_id=reference or revision or None,
-                    actor=EDITOR_ACTOR,
-                    transaction_id=plan.token,
-                    created_at=plan.now,
-                ).to_document()
+    revision = str(stock.doc.get("_rev") or "")
+    changes: list[EditorChange] = []
+    for cell in stock.cells():
+        current = stock.stock(cell)
+        gap = current - explained.get(cell.ident, 0)
+        if gap == 0:
+            continue
+        entry_id = editor_entry_for(stock.id, cell, revision)
+        plan.create(
+            InventoryTransaction(
+                id=entry_id,
+                product_id=stock.id,
+                product_title=stock.title,
+                variant_key=cell.variant_key,
+                size=cell.size,
+                entry_type="editor",
+                quantity_change=gap,
+                previous_stock_quantity=current - gap,
+                new_stock_quantity=current,
+                previous_reserved_quantity=stock.reserved(cell),
+                new_reserved_quantity=stock.reserved(cell),
+                reason=(
+                    "stockQuantity changed in Sanity Studio"
+                    if cell.ident in explained
+                    else "stockQuantity set in Sanity Studio (first seen by stocksync)"
+                ),
+                reference_id=reference or revision or None,
+                actor=EDITOR_ACTOR,
+                transaction_id=plan.token,
+                created_at=plan.now,
+            ).to_document()
+        )
+        changes.append(
+            EditorChange(
+                product_id=stock.id,
+                variant_key=cell.variant_key,
+                size=cell.size,
+                previous_stock=current - gap,
+                new_stock=current,
+                ledger_id=entry_id,
             )
-            changes.append(
-                EditorChange(
-                    product_id=stock.id,
-                    variant_key=cell.variant_key,
-                    size=cell.size,
-                    previous_stock=current - gap,
-                    new_stock=current,
-                    ledger_id=entry_id,
-                )
-            )
-        return changes
+        )
+    return changes
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    """A query's rows that carry a string `_id`."""
+    rows = value if isinstance(value, list) else []
+    return [row for row in rows if isinstance(row, dict) and isinstance(row.get("_id"), str)]
 
 
 def _int(value: Any) -> int:
@@ -313,10 +343,7 @@ def _int(value: Any) -> int:
 
 def _stock_changes(rows: Any, att: Attempt, planned: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Stock-changing ledger entries by id: the query's, plus planned ones read fresh."""
-    entries: dict[str, dict[str, Any]] = {}
-    for row in rows if isinstance(rows, list) else []:
-        if isinstance(row, dict) and isinstance(row.get("_id"), str):
-            entries[row["_id"]] = row
+    entries = {row["_id"]: row for row in _rows(rows)}
     for entry_id in planned:
         doc = att.snapshot.get(entry_id)
         if doc is not None:
@@ -336,22 +363,3 @@ def _cell_of(stock: ProductStock, entry: dict[str, Any]) -> Cell | None:
             return None
     found = stock.find(None, size)
     return found if isinstance(found, Cell) else None
-
-
-def _record(
-    record_id: str,
-    delivery_key: str,
-    body: bytes,
-    result: ProductChangeResult,
-    att: Attempt,
-    inventory: Inventory,
-) -> dict[str, Any]:
-    return IdempotencyRecord(
-        id=record_id,
-        key=f"{OPERATION}:{delivery_key}",
-        operation=OPERATION,
-        fingerprint=hashlib.sha256(body).hexdigest(),
-        response=json.dumps(result.to_json_dict(), sort_keys=True),
-        created_at=att.now,
-        expires_at=att.now + inventory.settings.idempotency_retention,
-    ).to_document()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from service.engine.inventory import Inventory
-from service.webhooks.gateway import StripeGateway
+from service.webhooks.gateway import StripeGateway, StripeLookupFailed
 from service.webhooks.stripe_payloads import session_in_metadata
 
 #: The newest reservation that recorded or was paid with a payment intent.
@@ -53,3 +53,13 @@ class SessionFinder:
         if self.gateway is not None:
             return await self.gateway.session_for_payment_intent(payment_intent_id)
         return None
+
+    async def known_for_payment(
+        self, payment_intent_id: str | None, metadata: Mapping[str, str] | None = None
+    ) -> str | None:
+        """`for_payment`, reading a failed Stripe lookup as "not known (yet)": for callers
+        whose fallback (hold the refund, leave it to the checkout's own events) is safe."""
+        try:
+            return await self.for_payment(payment_intent_id, metadata)
+        except StripeLookupFailed:
+            return None

@@ -26,8 +26,8 @@ from service.engine.errors import (
     ReservationNotFound,
 )
 from service.engine.inventory import Inventory
-from service.webhooks.gateway import StripeGateway, StripeLookupFailed
-from service.webhooks.held_refunds import apply_held_refunds
+from service.webhooks.gateway import StripeGateway
+from service.webhooks.held_refunds import commit_paid
 from service.webhooks.outcome import Outcome
 from service.webhooks.refunds import RefundHandler
 from service.webhooks.sessions import SessionFinder
@@ -76,10 +76,9 @@ async def commit_paid_session(
 
     Raises `ReservationNotFound` when the session never reserved anything.
     """
-    result = await inventory.commit(
-        session_id, payment_ref, idempotency_keys=idempotency_keys or []
+    result, held = await commit_paid(
+        inventory, session_id, payment_ref, idempotency_keys=idempotency_keys or []
     )
-    held = await apply_held_refunds(inventory, session_id=session_id, payment_ref=payment_ref)
     units = sum(item.quantity for item in result.committed)
     if result.replayed:
         outcome = Outcome(
@@ -264,11 +263,9 @@ class StripeEventHandler:
     # -- shared ----------------------------------------------------------------------------
 
     async def _session_of(self, intent: PaymentIntent) -> str | None:
-        try:
-            return await self.finder.for_payment(intent.id, intent.metadata)
-        except StripeLookupFailed:
-            # Left to the checkout session's own events, which name the session.
-            return None
+        # Unknown (or Stripe unreachable): left to the checkout session's own events, which
+        # name the session.
+        return await self.finder.known_for_payment(intent.id, intent.metadata)
 
     async def _commit(self, event: StripeEvent, session_id: str, payment_ref: str) -> Outcome:
         try:

@@ -30,9 +30,12 @@ def verify_stripe_event(
     if not signature_header:
         raise bad_signature("The Stripe-Signature header is missing.")
     try:
-        payload.decode("utf-8")
+        text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise bad_payload("The body is not UTF-8 text.") from None
+    if not text.lstrip().startswith("{"):
+        # stripe's event builder assumes a JSON object: a signed `[]` or `1` crashed it.
+        raise bad_payload("The body is not a Stripe event (not a JSON object).")
     event: Any = None
     failure = "no configured secret matches the signature"
     for secret in secrets:

@@ -12,10 +12,10 @@ import pytest
 
 from cms_client.lake import Lake
 from service.alerts.notifier import LowStockAlerts
-from service.alerts.wiring import open_inventory_with_alerts
 from service.config import ServiceSettings
 from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
+from service.runtime import open_runtime
 from tests.alerts.receiver import Receiver, running_receiver
 from tests.support.clock import ManualClock
 
@@ -52,15 +52,13 @@ def open_engine(clock: ManualClock, tmp_path: Path) -> Callable[..., Any]:
             sleeps.append(seconds)
 
         settings = ServiceSettings(_env_file=None, low_stock_webhook_url=url)
-        inventory, alerts = open_inventory_with_alerts(
-            settings, lake, clock=clock, sleep=fake_sleep
-        )
-        assert alerts is not None
-        engine = AlertingEngine(inventory, alerts, lake, sleeps)
+        runtime = open_runtime(settings, store=lake, clock=clock, sleep=fake_sleep)
+        assert runtime.alerts is not None
+        engine = AlertingEngine(runtime.inventory, runtime.alerts, lake, sleeps)
         try:
             yield engine
         finally:
-            await alerts.aclose()
+            await runtime.aclose()
             await lake.aclose()
 
     return opened

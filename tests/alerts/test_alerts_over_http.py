@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from cms_client.lake import Lake
 from service.app import create_app
@@ -15,6 +14,7 @@ from service.config import ServiceSettings
 from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
 from tests.alerts.receiver import Receiver
+from tests.http.conftest import app_client
 from tests.support.clock import ManualClock
 
 MANAGER = {"X-API-Key": "manager-key"}
@@ -33,14 +33,8 @@ async def serving(
         storefront_api_key="sf-key",
         **values,
     )
-    app = create_app(settings, store=lake, clock=clock)
     try:
-        async with (
-            LifespanManager(app) as manager,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app), base_url="http://stocksync.test"
-            ) as client,
-        ):
+        async with app_client(create_app(settings, store=lake, clock=clock)) as client:
             yield client, lake
     finally:
         await lake.aclose()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from schemas.operations import LineRequest
+from schemas.operations import LineRequest, StockState
 from service.alerts.crossings import Crossing
 from service.demo import seed_catalogue
 from service.reports.error_logs import list_error_logs
@@ -25,6 +25,23 @@ HOODIE = "product-station-hoodie"  # s 8, m 0, l 4; threshold 5
 async def set_zine(engine: AlertingEngine, units: int) -> None:
     await engine.inventory.adjust(ZINE, set_to=units, reason="correction", actor="mona")
     await engine.settle()
+
+
+def zine_crossing(before: StockState, after: StockState, *, stock: int, at: datetime) -> Crossing:
+    """The zine (nothing reserved, threshold 10) moving from `before` to `after`."""
+    return Crossing(
+        product_id=ZINE,
+        title="Timetable Zine",
+        variant_key=None,
+        size=None,
+        before=before,
+        after=after,
+        stock=stock,
+        reserved=0,
+        available=stock,
+        threshold=10,
+        at=at,
+    )
 
 
 async def test_seeding_and_restocking_announce_nothing(
@@ -187,19 +204,7 @@ async def test_the_same_crossing_seen_concurrently_by_many_processes_is_sent_onc
     open_engine: Callable[..., Any], receiver: Receiver, tmp_path: Path, clock: ManualClock
 ) -> None:
     lake_file = tmp_path / "lake.sqlite3"
-    crossing = Crossing(
-        product_id=ZINE,
-        title="Timetable Zine",
-        variant_key=None,
-        size=None,
-        before="in_stock",
-        after="low_stock",
-        stock=4,
-        reserved=0,
-        available=4,
-        threshold=10,
-        at=clock(),
-    )
+    crossing = zine_crossing("in_stock", "low_stock", stock=4, at=clock())
     async with (
         open_engine(receiver.url, path=lake_file) as first,
         open_engine(receiver.url, path=lake_file) as second,
@@ -218,18 +223,6 @@ async def test_a_late_crossing_does_not_undo_a_newer_recovery(
     stale_at = clock()
     clock.advance(minutes=5)
     await set_zine(engine, 40)  # recovered at 12:05
-    late = Crossing(
-        product_id=ZINE,
-        title="Timetable Zine",
-        variant_key=None,
-        size=None,
-        before="low_stock",
-        after="out_of_stock",
-        stock=0,
-        reserved=0,
-        available=0,
-        threshold=10,
-        at=stale_at - timedelta(seconds=1),
-    )
+    late = zine_crossing("low_stock", "out_of_stock", stock=0, at=stale_at - timedelta(seconds=1))
     assert await engine.alerts.handle([late]) == []
     assert len(receiver.messages) == 1

@@ -1,7 +1,9 @@
 """The console in a real headless Chromium (Playwright, the system's Chromium): one
 browser for the module, a fresh context per test, the app served by uvicorn on 127.0.0.1.
 
-Saves the screenshots the README shows (docs/screenshots/).
+Every run saves screenshots of the overview and a product page into `.artifacts/screenshots/`
+(ignored by git, so a test run never dirties the checkout). To refresh the copies the README
+shows: `STOCKSYNC_SCREENSHOT_DIR=docs/screenshots uv run pytest tests/console/test_browser.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from tests.console.live_server import (
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(
+    os.environ.get("STOCKSYNC_SCREENSHOT_DIR") or ROOT / ".artifacts" / "screenshots"
+).resolve()
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

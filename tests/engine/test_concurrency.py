@@ -25,8 +25,14 @@ from tests.support.clock import ManualClock
 @pytest.fixture(params=[False, True], ids=["guards-only", "queued"])
 def settings(request: pytest.FixtureRequest) -> EngineSettings:
     """Every race runs twice: with only the revision guards between the coroutines (as
-    between instances), and with this instance queueing its own writers."""
-    return EngineSettings(reconcile_settle=0, max_attempts=60, serialize_writers=request.param)
+    between instances), and with this instance queueing its own writers (and coalescing its
+    reserves into group commits)."""
+    return EngineSettings(
+        reconcile_settle=0,
+        max_attempts=60,
+        serialize_writers=request.param,
+        coalesce=request.param,
+    )
 
 
 @pytest.mark.parametrize("queue_in_process", [False, True], ids=["guards-only", "queued"])
@@ -34,7 +40,8 @@ async def test_100_concurrent_single_unit_reserves_against_10_units(
     store: CountingStore, clock: ManualClock, queue_in_process: bool
 ) -> None:
     await seed(store, {"_id": "hot", "_type": "product", "title": "Hot", "stockQuantity": 10})
-    settings = EngineSettings(max_attempts=60, serialize_writers=queue_in_process)
+    # One transaction per reserve (group commit has its own tests: test_group_commit.py).
+    settings = EngineSettings(max_attempts=60, serialize_writers=queue_in_process, coalesce=False)
     inventory = Inventory(store, clock=clock, settings=settings, sleep=no_wait, rng=Random(7))
     store.reset()
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
 from cms_client.lake import Lake
 from service.app import create_app
@@ -47,6 +48,20 @@ def make_settings(**values: Any) -> ServiceSettings:
     return ServiceSettings(_env_file=None, **values)
 
 
+@asynccontextmanager
+async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """`app` started (its lifespan runs) and a client over it; an exception in the app comes
+    back as the 500 a server would send."""
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
+            base_url="http://stocksync.test",
+        ) as client,
+    ):
+        yield client
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own STOREFRONT_API_KEY or SANITY_PROJECT_ID must not leak in."""
@@ -78,13 +93,7 @@ async def open_client(
     @asynccontextmanager
     async def opened(**values: Any) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(make_settings(**values), store=store, clock=clock)
-        async with (
-            LifespanManager(app) as manager,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
-                base_url="http://stocksync.test",
-            ) as client,
-        ):
+        async with app_client(app) as client:
             yield client
 
     yield opened

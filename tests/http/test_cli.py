@@ -14,6 +14,7 @@ from schemas.operations import LineRequest
 from service.cli import main
 from service.demo import CATALOGUE, seed_catalogue
 from service.engine.inventory import Inventory
+from service.webhooks.held_refunds import HeldRefund, hold_refund
 from tests.support.clock import ManualClock
 
 
@@ -46,14 +47,56 @@ def test_cleanup_expires_overdue_holds_and_reports_json(
     assert second["expired"] == []
 
 
-def test_reconcile_reports_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch):
+def hold_a_refund_then_pay(path: Path) -> None:
+    """A refund that arrived before its payment (held), then the payment, recorded by a path
+    that does not look for held refunds: the refund waits for a reconcile."""
+
+    async def run() -> None:
+        past = ManualClock(datetime.now(UTC) - timedelta(hours=1))
+        async with Lake(path, clock=past) as lake:
+            inventory = Inventory(lake, clock=past)
+            await inventory.reserve("cs_paid", [LineRequest(product_id="railcam", quantity=2)])
+            refund = HeldRefund(
+                reference="ch_1:full",
+                session_id="cs_paid",
+                payment_intent_id="pi_1",
+                lines=None,
+                event_id="evt_refund",
+                event_type="charge.refunded",
+            )
+            await hold_refund(inventory, refund)
+            await inventory.commit("cs_paid", "pi_1")
+            assert (await inventory.status(["railcam"])).products[0].total == 3
+
+    asyncio.run(run())
+
+
+def railcam_stock(path: Path) -> int:
+    async def run() -> int:
+        async with Lake(path) as lake:
+            return (await Inventory(lake).status(["railcam"])).products[0].total
+
+    return asyncio.run(run())
+
+
+def test_reconcile_reports_json_and_applies_held_refunds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+):
     data = tmp_path / "lake.sqlite3"
     prepare(data)
+    hold_a_refund_then_pay(data)
     monkeypatch.setenv("STOCKSYNC_DATA", str(data))
 
     assert main(["reconcile"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["productsChecked"] == len(CATALOGUE) and report["failed"] == []
+    assert report["reconcile"]["productsChecked"] == len(CATALOGUE)
+    assert report["reconcile"]["failed"] == []
+    assert report["heldRefunds"] == {"applied": ["ch_1:full"], "held": [], "needsRestock": []}
+    assert railcam_stock(data) == 5
+
+    assert main(["reconcile"]) == 0
+    assert json.loads(capsys.readouterr().out)["heldRefunds"]["applied"] == []
+    assert railcam_stock(data) == 5
 
 
 def test_demo_refuses_to_seed_a_sanity_dataset(monkeypatch, capsys: pytest.CaptureFixture[str]):

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from cms_client.lake import Lake
@@ -20,7 +19,7 @@ from service.app import create_app
 from service.config import env_variables
 from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
-from tests.http.conftest import KEYS, STOREFRONT, make_settings
+from tests.http.conftest import KEYS, STOREFRONT, app_client, make_settings
 from tests.http.fakes import SwitchableStore
 from tests.support.clock import ManualClock
 from tests.webhooks import stripe_fixtures as sf
@@ -152,13 +151,7 @@ def open_shop(store: SwitchableStore, clock: ManualClock) -> Callable[..., Any]:
         values = {**WEBHOOK_KEYS, **overrides}
         values = {k: v for k, v in values.items() if v is not None}
         app = create_app(make_settings(**values), store=store, clock=clock)
-        async with (
-            LifespanManager(app) as manager,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
-                base_url="http://stocksync.test",
-            ) as client,
-        ):
+        async with app_client(app) as client:
             app.state.services.inventory.executor.sleep = no_wait
             yield Shop(client=client, app=app, store=store, clock=clock)
 

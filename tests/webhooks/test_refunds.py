@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from service.webhooks.held_refunds import apply_held_refunds
-from tests.http.conftest import CRON
+from tests.http.conftest import ADMIN, CRON
 from tests.webhooks import stripe_fixtures as sf
 from tests.webhooks.conftest import TEE, Shop
 
@@ -251,13 +253,22 @@ async def test_a_refund_that_failed_before_any_restore_changes_nothing(shop: Sho
     assert await shop.count_documents() == before
 
 
-async def test_the_cron_reconcile_applies_held_refunds(shop: Shop):
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        pytest.param("GET", "/api/cron/reconcile", CRON, id="cron"),
+        pytest.param("POST", "/api/inventory/reconcile", ADMIN, id="staff"),
+    ],
+)
+async def test_every_reconcile_route_applies_held_refunds(
+    shop: Shop, method: str, path: str, headers: dict[str, str]
+):
     await shop.reserve(S, {"productId": "railcam", "quantity": 2})
     await shop.stripe("evt_r", "charge.refunded", sf.charge())
     await shop.inventory.commit(S, "pi_1")
     assert await shop.counters() == (3, 0)
 
-    response = await shop.client.get("/api/cron/reconcile", headers=CRON)
+    response = await shop.client.request(method, path, headers=headers)
 
     assert response.status_code == 200, response.text
     assert response.json()["heldRefunds"] == {

@@ -157,6 +157,37 @@ async def test_a_variant_edit_is_recorded_for_that_size(shop: Shop):
     assert await explained(shop, TEE, "s") == 3
 
 
+async def test_one_publish_that_edits_two_sizes_records_both(shop: Shop):
+    tee = await shop.product(TEE)
+    variants = [dict(v) for v in tee["variants"]]
+    variants[0]["stockQuantity"] = 1  # s: 3 -> 1
+    variants[1]["stockQuantity"] = 6  # m: 2 -> 6
+    await studio_sets(shop, TEE, {"variants": variants})
+
+    response = await deliver(shop, TEE)
+
+    changes = {
+        c["size"]: (c["previousStock"], c["newStock"]) for c in response.json()["editorChanges"]
+    }
+    assert changes == {"s": (3, 1), "m": (2, 6)}
+    entries = [e for e in await shop.ledger(TEE) if e["type"] == "editor"]
+    assert sorted((e["size"], e["quantityChange"]) for e in entries) == [("m", 4), ("s", -2)]
+    assert {e["referenceId"] for e in entries} == {"studio-tx-1"}
+
+
+async def test_an_edit_of_a_product_with_open_holds_is_recorded_at_once(shop: Shop):
+    await shop.reserve("cs_open", {"productId": "railcam", "quantity": 2})
+    await studio_sets(shop, RAILCAM, {"stockQuantity": 10})
+
+    # Delivered the moment it was published: the counters match the holds, nothing waits.
+    response = await deliver(shop)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["action"] == "recorded"
+    assert response.json()["repaired"] == []
+    assert await shop.counters() == (10, 2)
+
+
 async def test_a_sale_between_the_publish_and_its_delivery_does_not_hide_the_edit(shop: Shop):
     await shop.reserve("cs_between", {"productId": "railcam", "quantity": 2})
     await studio_sets(shop, RAILCAM, {"stockQuantity": 10})  # the editor adds 5

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from cms_client.errors import RevisionConflict, StoreUnavailable
 from cms_client.store import Mutation, MutationResult
 from schemas.ids import idempotency_id
@@ -19,6 +21,15 @@ S = "cs_test_a1"
 async def hold_two(shop: Shop, session: str = S) -> None:
     await shop.reserve(session, {"productId": "railcam", "quantity": 2})
     assert await shop.counters() == (5, 2)
+
+
+async def completed_unpaid(shop: Shop) -> httpx.Response:
+    """The checkout completed with a delayed method (a bank debit, intent pi_bank)."""
+    return await shop.stripe(
+        "evt_unpaid",
+        "checkout.session.completed",
+        sf.checkout_session(S, payment_status="unpaid", payment_intent="pi_bank"),
+    )
 
 
 async def test_completed_and_paid_commits_the_hold(shop: Shop):
@@ -70,11 +81,7 @@ async def test_no_payment_required_counts_as_paid(shop: Shop):
 async def test_completed_unpaid_keeps_the_hold_and_records_the_intent(shop: Shop):
     await hold_two(shop)
 
-    response = await shop.stripe(
-        "evt_unpaid",
-        "checkout.session.completed",
-        sf.checkout_session(S, payment_status="unpaid", payment_intent="pi_bank"),
-    )
+    response = await completed_unpaid(shop)
 
     assert response.json()["action"] == "payment_pending"
     reservation = await shop.inventory.reservation(S)
@@ -87,11 +94,7 @@ async def test_completed_unpaid_keeps_the_hold_and_records_the_intent(shop: Shop
 
 async def test_async_payment_succeeded_commits(shop: Shop):
     await hold_two(shop)
-    await shop.stripe(
-        "evt_unpaid",
-        "checkout.session.completed",
-        sf.checkout_session(S, payment_status="unpaid", payment_intent="pi_bank"),
-    )
+    await completed_unpaid(shop)
 
     response = await shop.stripe(
         "evt_settled",
@@ -155,11 +158,7 @@ async def test_expired_after_completed_changes_nothing(shop: Shop):
 
 async def test_payment_intent_succeeded_commits_the_session_that_recorded_it(shop: Shop):
     await hold_two(shop)
-    await shop.stripe(
-        "evt_unpaid",
-        "checkout.session.completed",
-        sf.checkout_session(S, payment_status="unpaid", payment_intent="pi_bank"),
-    )
+    await completed_unpaid(shop)
 
     response = await shop.stripe("evt_pi", "payment_intent.succeeded", sf.payment_intent("pi_bank"))
 
@@ -215,11 +214,7 @@ async def test_payment_failed_is_recorded_once_and_keeps_the_hold(shop: Shop):
 
 async def test_payment_intent_canceled_releases(shop: Shop):
     await hold_two(shop)
-    await shop.stripe(
-        "evt_unpaid",
-        "checkout.session.completed",
-        sf.checkout_session(S, payment_status="unpaid", payment_intent="pi_bank"),
-    )
+    await completed_unpaid(shop)
     response = await shop.stripe(
         "evt_cancel", "payment_intent.canceled", sf.payment_intent("pi_bank", status="canceled")
     )

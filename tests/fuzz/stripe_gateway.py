@@ -1,0 +1,23 @@
+"""A Stripe gateway that answers from a dict, so the success-page route can be fuzzed
+without the network (the app uses whatever sits on `app.state.stripe_gateway`)."""
+
+from __future__ import annotations
+
+from service.webhooks.stripe_payloads import CheckoutSession
+
+
+class KnownSessions:
+    def __init__(self, sessions: dict[str, CheckoutSession]) -> None:
+        self.sessions = sessions
+
+    async def checkout_session(self, session_id: str) -> CheckoutSession | None:
+        return self.sessions.get(session_id)
+
+    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        return next(
+            (s.id for s in self.sessions.values() if s.payment_intent_id == payment_intent_id),
+            None,
+        )
+
+    async def aclose(self) -> None:
+        return None
