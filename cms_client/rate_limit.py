@@ -53,6 +53,17 @@ class MutationRateLimiter:
             self._slots.append(slot)
             return slot - now
 
+    def expected_wait(self) -> float:
+        """Seconds the next `reserve` would wait if made now, without booking anything.
+
+        Lets a caller sleep out the pacing before it reads, so its write follows its read
+        at once instead of waiting between them on a plan that is aging.
+        """
+        with self._lock:
+            if len(self._slots) < self._capacity:
+                return 0.0
+            return max(0.0, self._slots[0] + self.window - self._clock())
+
     async def acquire(self) -> None:
         """Wait until this request may be sent."""
         wait = self.reserve()

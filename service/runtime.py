@@ -22,6 +22,7 @@ from cms_client.clock import Clock, utc_now
 from cms_client.store import DocumentStore
 from service.config import ServiceSettings
 from service.engine.inventory import Inventory
+from service.engine.pacing import MutationPacing, pacing_of
 
 if TYPE_CHECKING:
     import httpx
@@ -54,10 +55,16 @@ def open_store(settings: ServiceSettings, *, clock: Clock = utc_now) -> Document
 
 
 def open_inventory(
-    settings: ServiceSettings, store: DocumentStore, *, clock: Clock = utc_now
+    settings: ServiceSettings,
+    store: DocumentStore,
+    *,
+    clock: Clock = utc_now,
+    pacing: MutationPacing | None = None,
 ) -> Inventory:
-    """The engine over `store`, without alerts (`open_runtime` adds them when configured)."""
-    return Inventory(store, clock=clock, settings=settings.engine_settings())
+    """The engine over `store`, without alerts (`open_runtime` adds them when configured).
+
+    `pacing`: the mutate limiter of the store `store` wraps (default: `store`'s own)."""
+    return Inventory(store, clock=clock, settings=settings.engine_settings(), pacing=pacing)
 
 
 def alerts_webhook_url(settings: ServiceSettings) -> str | None:
@@ -118,7 +125,9 @@ def open_runtime(
         WebhookSender(url, sleep=sleep, transport=transport),
         default_threshold=settings.low_stock_threshold,
     )
-    inventory = open_inventory(settings, alerts.watch(active), clock=clock)
+    inventory = open_inventory(
+        settings, alerts.watch(active), clock=clock, pacing=pacing_of(active)
+    )
     alerts.errors = inventory
     return Runtime(active, inventory, alerts, owns_store)
 

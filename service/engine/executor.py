@@ -30,6 +30,7 @@ from cms_client.ids import is_published
 from cms_client.store import DocumentStore, MutationResult
 from service.engine.errors import ConflictRetriesExhausted, InventoryError
 from service.engine.locks import KeyedLocks
+from service.engine.pacing import SLOTS_TO_SPREAD_RETRIES, MutationPacing
 from service.engine.plan import Plan
 from service.engine.resolver import ProductResolver, names_product
 from service.engine.settings import EngineSettings
@@ -173,7 +174,9 @@ class Executor:
         rng: Random,
         resolver: ProductResolver,
         token_factory: Callable[[], str] = new_token,
+        pacing: MutationPacing | None = None,
     ) -> None:
+        """`pacing`: the store's mutate limiter, if it paces (see `service.engine.pacing`)."""
         self.store = store
         self.clock = clock
         self.settings = settings
@@ -181,6 +184,7 @@ class Executor:
         self.rng = rng
         self.resolver = resolver
         self.token_factory = token_factory
+        self.pacing = pacing
         self.locks = KeyedLocks()
         self.cache = WarmCache(max_age=settings.warm_cache_max_age)
         #: Conflicts met, for figures and tests.
@@ -191,6 +195,8 @@ class Executor:
         self.warm_writes = 0
         #: Warm plans dropped unsent and planned again on a fresh read.
         self.warm_misses = 0
+        #: Seconds slept waiting for a paced store's mutate slot before a read.
+        self.paced_seconds = 0.0
 
     async def run(
         self,
@@ -200,6 +206,7 @@ class Executor:
         after_write: Callable[[Plan[R], MutationResult], None] | None = None,
         lock: Iterable[str] = (),
         warm: bool = False,
+        pace_first: bool = True,
     ) -> R:
         """Run `step` until its plan commits or needs no write; raise its domain error.
 
@@ -210,9 +217,15 @@ class Executor:
         store that retried a lost response, the first try may have committed after all,
         and its outcome is then the answer. `warm`: the first attempt may plan on the warm
         cache (only reserved counters may move; see the module docstring).
+
+        With a paced store, every attempt first waits for the store's next mutate slot
+        (`service.engine.pacing`); `pace_first=False`: the caller has just waited for it
+        (or expects no write), so the first attempt reads at once.
         """
         async with self.locks.hold(lock if self.settings.serialize_writers else ()):
-            return await self._run(operation, step, after_write, warm and self.settings.warm_cache)
+            return await self._run(
+                operation, step, after_write, warm and self.settings.warm_cache, pace_first
+            )
 
     async def _run(
         self,
@@ -220,10 +233,13 @@ class Executor:
         step: Step[R],
         after_write: Callable[[Plan[R], MutationResult], None] | None,
         warm: bool,
+        pace_first: bool,
     ) -> R:
         unconfirmed: dict[str, Plan[R]] = {}
         attempt_no = 0
         while attempt_no < self.settings.max_attempts:
+            if attempt_no > 0 or pace_first:
+                await self.pace(spread=True)
             attempt = Attempt(
                 self.store,
                 self.resolver,
@@ -295,9 +311,29 @@ class Executor:
             now=self.clock(),
         )
 
+    async def pace(self, *, spread: bool = False) -> None:
+        """Sleep until a paced store's next mutate slot (nothing without pacing).
+
+        `spread`: add full jitter over one slot when there is a wait, so processes whose
+        slots free at the same moment do not all read and write at once.
+        """
+        if self.pacing is None:
+            return
+        wait = self.pacing.expected_wait()
+        if wait <= 0:
+            return
+        if spread:
+            wait += self.rng.uniform(0, 1 / self.pacing.rate)
+        self.paced_seconds += wait
+        await self.sleep(wait)
+
     def _delay(self, attempt_no: int) -> float:
-        """Full jitter: uniform in [0, base * 2^(n-1)], capped."""
+        """Full jitter: uniform in [0, base * 2^(n-1)], capped; with a paced store, over
+        at least `SLOTS_TO_SPREAD_RETRIES` slots (the loser of a race waits for a slot anyway,
+        and the other losers must not wake with it)."""
         ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt_no - 1))
+        if self.pacing is not None:
+            ceiling = max(ceiling, SLOTS_TO_SPREAD_RETRIES / self.pacing.rate)
         return self.rng.uniform(0, ceiling)
 
 

@@ -26,6 +26,8 @@ R = TypeVar("R")
 
 #: Runs a batch: one outcome per member, in order (a result, or the exception to raise).
 RunBatch = Callable[[Sequence[M]], Awaitable[Sequence[R | BaseException]]]
+#: Awaited by the leader before it seals its batch (the key is the group's).
+BeforeSeal = Callable[[str], Awaitable[object]]
 
 
 @dataclass(eq=False)
@@ -37,8 +39,13 @@ class _Waiting(Generic[M, R]):
 
 
 class CommitGroups(Generic[M, R]):
-    def __init__(self, run: RunBatch[M, R], *, max_size: int) -> None:
+    def __init__(
+        self, run: RunBatch[M, R], *, max_size: int, before_seal: BeforeSeal | None = None
+    ) -> None:
+        """`before_seal`: a wait the leader sits out before taking the queue as its batch
+        (a paced store's next write slot): whoever arrives meanwhile rides along."""
         self._run = run
+        self._before_seal = before_seal
         self._max_size = max_size
         self._queues: dict[str, list[_Waiting[M, R]]] = {}
         self._turns = KeyedLocks()
@@ -64,6 +71,8 @@ class CommitGroups(Generic[M, R]):
         return await waiting.answer
 
     async def _lead(self, key: str) -> None:
+        if self._before_seal is not None:
+            await self._before_seal(key)
         queue = self._queues[key]
         batch, rest = queue[: self._max_size], queue[self._max_size :]
         if rest:

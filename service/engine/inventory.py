@@ -52,10 +52,11 @@ from schemas.operations import (
 from schemas.records import ErrorType, Severity
 from schemas.reservation import RestoreReason, StockReservation
 from service.engine import sweeps
-from service.engine.errors import InvalidRequest, InventoryError
+from service.engine.errors import InsufficientStock, InvalidRequest, InventoryError
 from service.engine.executor import Attempt, Executor, Sleep, new_token
 from service.engine.group_commit import CommitGroups
 from service.engine.idempotency import plan_keyed, record_ids
+from service.engine.pacing import MutationPacing, pacing_of
 from service.engine.plan import Plan
 from service.engine.planners.adjust import plan_adjust, plan_editor_change, validate_adjust
 from service.engine.planners.commit import plan_commit
@@ -107,7 +108,10 @@ class Inventory:
         sleep: Sleep = asyncio.sleep,
         rng: Random | None = None,
         token_factory: Callable[[], str] = new_token,
+        pacing: MutationPacing | None = None,
     ) -> None:
+        """`pacing`: the mutate limiter of the store, when `store` wraps a paced one (by
+        default `store`'s own, if it has one; see `service.engine.pacing`)."""
         self.store = store
         self.clock = clock
         self.settings = settings or EngineSettings()
@@ -120,10 +124,16 @@ class Inventory:
             rng=rng or Random(),
             resolver=self.resolver,
             token_factory=token_factory,
+            pacing=pacing if pacing is not None else pacing_of(store),
         )
+        #: Group keys whose last fresh batch found every member short: a batch of them most
+        #: likely writes nothing, so it does not wait for a write slot (only a hint).
+        self._short_groups: OrderedDict[str, None] = OrderedDict()
         self._held_products: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         self.reserve_groups: CommitGroups[ReserveCall, ReserveResult] = CommitGroups(
-            self._reserve_batch, max_size=self.settings.coalesce_max_group
+            self._reserve_batch,
+            max_size=self.settings.coalesce_max_group,
+            before_seal=self._before_reserve_batch,
         )
 
     # -- checkout holds --------------------------------------------------------------------
@@ -163,8 +173,7 @@ class Inventory:
         call = ReserveCall(request, reservation_id(session_id), tuple(idempotency_keys))
         if self.settings.coalesce:
             # Same products, same group: their writes would queue behind each other anyway.
-            key = "|".join(sorted({self.resolver.cached(ref) or ref for ref in call.refs}))
-            return await self.reserve_groups.submit(key, call)
+            return await self.reserve_groups.submit(self._group_key(call.refs), call)
         (outcome,) = await self._reserve_batch([call])
         if isinstance(outcome, InventoryError):
             raise outcome
@@ -189,14 +198,38 @@ class Inventory:
                     )
             return plan
 
-        products = [self.resolver.cached(ref) or ref for ref in refs]
-        return await self.executor.run(
+        # Named as the callers name them too: a batch keyed by a slug not yet resolved and
+        # one keyed by its `_id` must not race each other on the same product.
+        products = [*refs, *(pid for ref in refs if (pid := self.resolver.cached(ref)))]
+        key = self._group_key(refs)
+        outcomes: list[ReserveOutcome] = await self.executor.run(
             "reserve",
             step,
             after_write=self._remember_holds,
             lock=[*(call.reservation_id for call in calls), *products],
             warm=True,
+            # Refusals need no write slot (a hint: a write still waits in the store).
+            pace_first=key not in self._short_groups,
         )
+        if all(isinstance(outcome, InsufficientStock) for outcome in outcomes):
+            self._short_groups[key] = None
+            if len(self._short_groups) > 10_000:
+                self._short_groups.popitem(last=False)
+        else:
+            self._short_groups.pop(key, None)
+        return outcomes
+
+    def _group_key(self, refs: Iterable[str]) -> str:
+        """Reserves of the same products share a group: their writes would queue anyway."""
+        return "|".join(sorted({self.resolver.cached(ref) or ref for ref in refs}))
+
+    async def _before_reserve_batch(self, key: str) -> None:
+        """Wait for the next write slot before sealing the batch, so the batch reads fresh
+        and writes at once, and buyers arriving meanwhile ride in the same transaction. A
+        group last found sold out skips the wait: its refusals need no slot (should stock
+        be back, its write then waits in the store's limiter instead)."""
+        if key not in self._short_groups:
+            await self.executor.pace(spread=True)
 
     async def release(
         self,

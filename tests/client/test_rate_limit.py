@@ -120,3 +120,17 @@ def test_one_limiter_serves_several_event_loops_and_threads() -> None:
     starts = [time.now] * (30 - len(time.wakeups)) + time.wakeups
     assert most_in_any_window(starts) == 10
     assert sorted(time.wakeups) == [51.0] * 10 + [52.0] * 10
+
+
+def test_the_expected_wait_is_what_the_next_request_would_wait_and_books_nothing() -> None:
+    time = FakeTime()
+    limiter = MutationRateLimiter(2, clock=time.monotonic)
+    assert limiter.expected_wait() == 0.0
+    limiter.reserve()
+    limiter.reserve()
+    time.now += 0.25
+    # Asking any number of times takes no slot: the answer stays the same.
+    assert [limiter.expected_wait() for _ in range(3)] == [pytest.approx(0.75)] * 3
+    assert limiter.reserve() == pytest.approx(0.75)
+    time.now += 10
+    assert limiter.expected_wait() == 0.0
