@@ -18,7 +18,7 @@ from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp, format_timestamp
 from schemas.records import ERROR_LOG_TYPE, ErrorLog, ErrorType, Severity
 from service.engine.errors import ConflictRetriesExhausted
-from service.reports.paging import NEWEST_FIRST, Page, cursor_clause, paged, rows_of
+from service.reports.paging import Page, fetch_page
 
 RESOLVE_ATTEMPTS = 5
 
@@ -95,13 +95,7 @@ async def list_error_logs(
     if error_type is not None:
         filters.append("type == $errorType")
         params["errorType"] = error_type
-    filters.extend(cursor_clause(cursor, params))
-    rows = rows_of(
-        await store.query(
-            f"*[{' && '.join(filters)}] | {NEWEST_FIRST} [0...{int(limit) + 1}]", params
-        )
-    )
-    page, pagination = paged(rows, limit)
+    page, pagination = await fetch_page(store, filters, params, cursor=cursor, limit=limit)
     return ErrorLogList(
         error_logs=[view(ErrorLog.model_validate(row)) for row in page], pagination=pagination
     )

@@ -13,7 +13,7 @@ from schemas.ledger import LEDGER_TYPE, InventoryTransaction, LedgerEntryType
 from schemas.operations import ProductStatus
 from service.engine.errors import ProductNotFound
 from service.engine.inventory import Inventory
-from service.reports.paging import NEWEST_FIRST, Page, cursor_clause, paged, rows_of
+from service.reports.paging import NEWEST_FIRST, Page, fetch_page, rows_of
 
 #: Entries the summary adds up at most (a summary of a longer range says it is partial).
 SUMMARY_LIMIT = 10_000
@@ -167,19 +167,14 @@ async def product_history(
     if until is not None:
         filters.append("dateTime(createdAt) <= dateTime($until)")
         params["until"] = format_timestamp(until)
-    matching = " && ".join(filters)
-    summary_params = dict(params)
-    page_filter = " && ".join([matching, *cursor_clause(cursor, params)])
-    rows = rows_of(
-        await store.query(f"*[{page_filter}] | {NEWEST_FIRST} [0...{int(limit) + 1}]", params)
-    )
-    if not isinstance(found, dict) and not rows and cursor is None:
+    page, pagination = await fetch_page(store, filters, params, cursor=cursor, limit=limit)
+    if not isinstance(found, dict) and not page and cursor is None:
         raise ProductNotFound(product)
-    page, pagination = paged(rows, limit)
+    matching = " && ".join(filters)
     totals = rows_of(
         await store.query(
             f"*[{matching}] | {NEWEST_FIRST} [0...{SUMMARY_LIMIT + 1}]{{type, quantityChange}}",
-            summary_params,
+            params,
         )
     )
     stock: StockFlag | None = None

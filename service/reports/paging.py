@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
+from cms_client.store import DocumentStore
 from schemas.base import Model
 from service.engine.errors import InvalidRequest
 
@@ -69,3 +70,23 @@ def paged(rows: Sequence[dict[str, Any]], limit: int) -> tuple[list[dict[str, An
 
 def rows_of(value: Any) -> list[dict[str, Any]]:
     return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+
+
+async def fetch_page(
+    store: DocumentStore,
+    filters: Sequence[str],
+    params: Mapping[str, Any],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], Page]:
+    """One page, newest first, of the documents matching every filter (`limit + 1` fetched
+    to learn whether another page follows)."""
+    page_params = dict(params)
+    clauses = [*filters, *cursor_clause(cursor, page_params)]
+    rows = rows_of(
+        await store.query(
+            f"*[{' && '.join(clauses)}] | {NEWEST_FIRST} [0...{int(limit) + 1}]", page_params
+        )
+    )
+    return paged(rows, limit)

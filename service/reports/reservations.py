@@ -15,7 +15,7 @@ from schemas.reservation import (
     ShortfallLine,
     StockReservation,
 )
-from service.reports.paging import NEWEST_FIRST, Page, cursor_clause, paged, rows_of
+from service.reports.paging import Page, fetch_page
 
 
 class ReservationLine(Model):
@@ -85,13 +85,7 @@ async def list_reservations(
     if status is not None:
         filters.append("status == $status")
         params["status"] = status
-    filters.extend(cursor_clause(cursor, params))
-    rows = rows_of(
-        await store.query(
-            f"*[{' && '.join(filters)}] | {NEWEST_FIRST} [0...{int(limit) + 1}]", params
-        )
-    )
-    page, pagination = paged(rows, limit)
+    page, pagination = await fetch_page(store, filters, params, cursor=cursor, limit=limit)
     return ReservationList(
         reservations=[_view(StockReservation.model_validate(row), now) for row in page],
         pagination=pagination,
