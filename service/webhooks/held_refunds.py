@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import Field
 
 from schemas.base import Model
+from schemas.ids import error_id_for_key
 from schemas.operations import CommitResult, LineRequest
 from schemas.reservation import SOLD
 from service.engine.errors import (
@@ -40,13 +41,17 @@ from service.webhooks.sessions import session_paid_with
 HELD_PREFIX = "Held refund"
 HELD_KIND = "held_refund"
 RESOLVER = "stocksync"
-#: Held refunds applied per call; the rest wait for the next commit or reconcile.
+#: Held refunds read per query. Every page is walked: refunds of payments that never went
+#: through a checkout stay held for good, and must not hide the ones behind them.
 BATCH = 100
+#: Upper bound on pages one call walks, so a call always ends.
+MAX_PAGES = 100
 
 HELD_REFUNDS = (
     '*[_type == "errorLog" && type == "stock_restore" && coalesce(resolved, false) == false'
-    f" && string::startsWith(message, $prefix)] | order(createdAt asc) [0...{BATCH}]"
-    " {_id, details}"
+    " && string::startsWith(message, $prefix)"
+    " && (createdAt > $at || (createdAt == $at && _id > $after))]"
+    f" | order(createdAt asc, _id asc) [0...{BATCH}] {{_id, createdAt, details}}"
 )
 
 
@@ -135,7 +140,7 @@ async def hold_refund(inventory: Inventory, refund: HeldRefund) -> None:
         "recorded; stocksync applies it when the payment is (or at the next reconcile).",
         details=refund.details(),
         session_id=refund.session_id,
-        dedupe_key=f"held-refund:{refund.reference}",
+        dedupe_key=_held_key(refund.reference),
     )
     session = refund.session_id
     if session is None and refund.payment_intent_id is not None:
@@ -147,6 +152,26 @@ async def hold_refund(inventory: Inventory, refund: HeldRefund) -> None:
         await apply_held_refunds(
             inventory, session_id=session, payment_ref=refund.payment_intent_id
         )
+
+
+def _held_key(reference: str) -> str:
+    return f"held-refund:{reference}"
+
+
+async def cancel_held_refund(inventory: Inventory, reference: str) -> bool:
+    """Resolve the hold of a refund that failed or was canceled before it was applied, so
+    no later payment applies it; returns whether a hold was waiting."""
+    try:
+        _, cancelled = await resolve_error_log(
+            inventory.store,
+            error_id_for_key(_held_key(reference)),
+            actor=RESOLVER,
+            now=inventory.clock(),
+            note="the refund failed or was canceled: no stock to restore",
+        )
+    except ErrorLogNotFound:
+        return False
+    return cancelled
 
 
 async def commit_paid(
@@ -178,8 +203,7 @@ async def apply_held_refunds(
     Store failures propagate (nothing is lost: the holds stay until a later call).
     """
     report = HeldRefundsReport()
-    rows: Any = await inventory.store.query(HELD_REFUNDS, {"prefix": HELD_PREFIX})
-    for row in rows if isinstance(rows, list) else []:
+    for row in await _held_rows(inventory):
         log_id = row.get("_id") if isinstance(row, dict) else None
         held = HeldRefund.from_details(row.get("details")) if isinstance(row, dict) else None
         if not isinstance(log_id, str) or held is None:
@@ -197,6 +221,22 @@ async def apply_held_refunds(
         with contextlib.suppress(ErrorLogNotFound):
             await resolve_error_log(inventory.store, log_id, actor=RESOLVER, now=inventory.clock())
     return report
+
+
+async def _held_rows(inventory: Inventory) -> list[dict[str, Any]]:
+    """Every unresolved held refund, oldest first, one page per query."""
+    found: list[dict[str, Any]] = []
+    at, after = "", ""
+    for _ in range(MAX_PAGES):
+        rows: Any = await inventory.store.query(
+            HELD_REFUNDS, {"prefix": HELD_PREFIX, "at": at, "after": after}
+        )
+        page = [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+        found.extend(page)
+        if len(page) < BATCH:
+            break
+        at, after = str(page[-1].get("createdAt") or ""), str(page[-1].get("_id") or "")
+    return found
 
 
 async def _apply(inventory: Inventory, held: HeldRefund) -> str:
@@ -242,6 +282,7 @@ __all__ = [
     "HeldRefund",
     "HeldRefundsReport",
     "apply_held_refunds",
+    "cancel_held_refund",
     "commit_paid",
     "hold_refund",
     "manual_restock_or_done",

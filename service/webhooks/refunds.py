@@ -27,7 +27,12 @@ from service.engine.errors import (
     ReservationNotFound,
 )
 from service.engine.inventory import Inventory
-from service.webhooks.held_refunds import HeldRefund, hold_refund, manual_restock_or_done
+from service.webhooks.held_refunds import (
+    HeldRefund,
+    cancel_held_refund,
+    hold_refund,
+    manual_restock_or_done,
+)
 from service.webhooks.outcome import Outcome
 from service.webhooks.refund_lines import RefundLinesError, refund_lines
 from service.webhooks.sessions import SessionFinder
@@ -210,11 +215,20 @@ class RefundHandler:
 
     async def _reversed(self, refund: Refund) -> Outcome:
         """A refund that failed or was canceled: undoing a restore is a person's call."""
+        # Held for a payment not recorded yet: it must never be applied. Cancelled before
+        # the check below, so a payment applying holds meanwhile is seen there.
+        cancelled = await cancel_held_refund(self.inventory, refund.id)
         session = await self.finder.known_for_payment(refund.payment_intent_id, refund.metadata)
         reservation = await self.inventory.reservation(session) if session else None
         applied = reservation is not None and any(
             entry.reference == refund.id for entry in reservation.refunds
         )
+        if not applied and cancelled:
+            return Outcome(
+                "held_refund_cancelled",
+                f"Refund {refund.id} is {refund.status}; its held restore was cancelled.",
+                session,
+            )
         if not applied:
             return Outcome(
                 "ignored", f"Refund {refund.id} is {refund.status}; no stock was restored."
