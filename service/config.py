@@ -16,8 +16,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cms_client.sanity_settings import SanitySettings
-from service.auth import StaffKey, parse_key_list, parse_staff_keys
 from service.engine.settings import EngineSettings
+from service.entrypoints.auth import StaffKey, parse_key_list, parse_staff_keys
 
 DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 

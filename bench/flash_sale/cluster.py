@@ -167,7 +167,7 @@ class Cluster(AbstractContextManager["Cluster"]):
         argv = [
             sys.executable,
             "-m",
-            "service.cli",
+            "service.entrypoints.cli.main",
             "serve",
             "--host",
             HOST,

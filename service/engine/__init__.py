@@ -37,9 +37,9 @@ from service.engine.errors import (
     ReservationNotFound,
     VariantNotFound,
 )
-from service.engine.executor import SERVICE_TRANSACTION_PREFIX
 from service.engine.inventory import Inventory
 from service.engine.settings import EngineSettings
+from service.engine.unit_of_work.executor import SERVICE_TRANSACTION_PREFIX
 
 __all__ = [
     "SERVICE_TRANSACTION_PREFIX",

@@ -2,7 +2,7 @@
 
 The HTTP API, the Stripe and Sanity webhooks, the cron routes and the CLI call these
 methods; each runs as read fresh -> pure plan -> one guarded transaction (see
-`service.engine.executor`). Results are the typed payloads of `schemas.operations`;
+`service.engine.unit_of_work.executor`). Results are the typed payloads of `schemas.operations`;
 failures are the typed errors of `service.engine.errors` (each with a stable `code`).
 Store failures (`cms_client.errors.StoreUnavailable`, `RateLimited`) pass through: the work
 did not happen, or its outcome is unknown, and the caller should retry later.
@@ -51,13 +51,10 @@ from schemas.operations import (
 )
 from schemas.records import ErrorType, Severity
 from schemas.reservation import RestoreReason, StockReservation
-from service.engine import sweeps
 from service.engine.errors import InsufficientStock, InvalidRequest, InventoryError
-from service.engine.executor import Attempt, Executor, Sleep, new_token
-from service.engine.group_commit import CommitGroups
-from service.engine.idempotency import plan_keyed, record_ids
-from service.engine.pacing import MutationPacing, pacing_of
-from service.engine.plan import Plan
+from service.engine.model.plan import Plan
+from service.engine.operations import sweep
+from service.engine.operations.status import read_status
 from service.engine.planners.adjust import plan_adjust, plan_editor_change, validate_adjust
 from service.engine.planners.commit import plan_commit
 from service.engine.planners.lifecycle import plan_release
@@ -70,9 +67,12 @@ from service.engine.planners.reserve_group import (
 )
 from service.engine.planners.restore import plan_restore, restore_key
 from service.engine.queries import RESERVATION_BY_PAYMENT_INTENT, overdue_reservations
-from service.engine.resolver import ProductResolver
 from service.engine.settings import EngineSettings
-from service.engine.status_reader import read_status
+from service.engine.unit_of_work.executor import Attempt, Executor, Sleep, new_token
+from service.engine.unit_of_work.group_commit import CommitGroups
+from service.engine.unit_of_work.idempotency import plan_keyed, record_ids
+from service.engine.unit_of_work.pacing import MutationPacing, pacing_of
+from service.engine.unit_of_work.resolver import ProductResolver
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
 RequestT = TypeVar("RequestT", bound=BaseModel)
@@ -111,7 +111,7 @@ class Inventory:
         pacing: MutationPacing | None = None,
     ) -> None:
         """`pacing`: the mutate limiter of the store, when `store` wraps a paced one (by
-        default `store`'s own, if it has one; see `service.engine.pacing`)."""
+        default `store`'s own, if it has one; see `service.engine.unit_of_work.pacing`)."""
         self.store = store
         self.clock = clock
         self.settings = settings or EngineSettings()
@@ -160,8 +160,9 @@ class Inventory:
         `InvalidRequest` (limits), `ConflictRetriesExhausted`.
 
         With `settings.coalesce`, reserves of the same products that this instance runs
-        at the same time are planned in arrival order into one transaction (group commit,
-        `service.engine.group_commit`); each still gets exactly its own answer or error.
+        at the same time are planned in arrival order into one transaction (group
+        commit, `service.engine.unit_of_work.group_commit`); each still gets exactly its own
+        answer or error.
         """
         request = _request(
             ReserveRequest,
@@ -497,7 +498,7 @@ class Inventory:
         `expiry` ledger entries); a hold that a payment or release takes at the same moment
         is left to that operation. Holds that kept conflicting are listed in `failed`.
         """
-        return await sweeps.expire(self.executor, self._remember_products, self._read_reservation)
+        return await sweep.expire(self.executor, self._remember_products, self._read_reservation)
 
     async def reconcile(self, product_ids: Sequence[str] | None = None) -> ReconcileResult:
         """Recompute reserved counts from the active reservations: of every product, or of
@@ -509,19 +510,19 @@ class Inventory:
         changed within `settings.reconcile_settle` are left for the next run (`settling`).
         """
         if product_ids is None:
-            return await sweeps.reconcile(self.executor)
+            return await sweep.reconcile(self.executor)
         names = list(dict.fromkeys(product_ids))
         found = {n: self.resolver.cached(n) for n in names}
         missing = [n for n, pid in found.items() if pid is None]
         if missing:
             found.update(await self.resolver.lookup(missing))
         ids = list(dict.fromkeys(pid for pid in found.values() if pid))
-        return await sweeps.reconcile(self.executor, ids)
+        return await sweep.reconcile(self.executor, ids)
 
     async def purge(self) -> PurgeResult:
         """Delete idempotency records past their expiry and resolved error logs older than
         `settings.error_log_retention`."""
-        return await sweeps.purge(self.store, now=self.clock(), settings=self.settings)
+        return await sweep.purge(self.store, now=self.clock(), settings=self.settings)
 
     async def log_error(
         self,

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from cms_client.lake import Lake
-from service.alerts.notifier import LowStockAlerts
+from service.bootstrap import open_runtime
 from service.config import ServiceSettings
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
-from service.runtime import open_runtime
+from service.entrypoints.cli.demo import seed_catalogue
+from service.integrations.alerts.notifier import LowStockAlerts
 from tests.alerts.receiver import Receiver, running_receiver
 from tests.support.clock import ManualClock
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from service.alerts.after_response import AfterResponseMiddleware, defer
+from service.integrations.alerts.after_response import AfterResponseMiddleware, defer
 
 
 async def test_jobs_run_after_the_whole_response_was_sent() -> None:

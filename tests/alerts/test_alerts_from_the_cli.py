@@ -12,9 +12,9 @@ import pytest
 from cms_client import mutations as m
 from cms_client.lake import Lake
 from schemas.operations import LineRequest
-from service.cli import main
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
+from service.entrypoints.cli.demo import seed_catalogue
+from service.entrypoints.cli.main import main
 from tests.alerts.receiver import Receiver
 from tests.support.clock import ManualClock
 

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 
 from cms_client.lake import Lake
-from service.app import create_app
 from service.config import ServiceSettings
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
+from service.entrypoints.cli.demo import seed_catalogue
+from service.entrypoints.http.app import create_app
 from tests.alerts.receiver import Receiver
 from tests.http.conftest import app_client
 from tests.support.clock import ManualClock

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.alerts.crossings import crossings
-from service.alerts.records import alert_id
+from service.integrations.alerts.crossings import crossings
+from service.integrations.alerts.records import alert_id
 
 
 def entry(

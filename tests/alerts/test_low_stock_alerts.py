@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from schemas.operations import LineRequest, StockState
-from service.alerts.crossings import Crossing
-from service.demo import seed_catalogue
-from service.reports.error_logs import list_error_logs
+from service.entrypoints.cli.demo import seed_catalogue
+from service.integrations.alerts.crossings import Crossing
+from service.read_models.error_logs import list_error_logs
 from tests.alerts.conftest import AlertingEngine
 from tests.alerts.receiver import Receiver
 from tests.support.clock import ManualClock

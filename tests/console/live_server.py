@@ -18,10 +18,10 @@ import uvicorn
 from cms_client import mutations as m
 from cms_client.lake import Lake
 from schemas.operations import LineRequest
-from service.app import create_app
 from service.config import ServiceSettings
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
+from service.entrypoints.cli.demo import seed_catalogue
+from service.entrypoints.http.app import create_app
 
 ADMIN_KEY = "browser-admin-key"
 MANAGER_KEY = "browser-manager-key"

@@ -9,7 +9,7 @@ import pytest
 
 from cms_client import mutations as m
 from cms_client.lake import Lake
-from service.console.catalogue import STATE_FILTERS, list_products
+from service.entrypoints.console.catalogue import STATE_FILTERS, list_products
 from tests.support.clock import ManualClock
 
 THRESHOLD = 5

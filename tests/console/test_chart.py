@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
-from service.console.chart import Point, render_svg, series
+from service.entrypoints.console.chart import Point, render_svg, series
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 from cms_client import mutations as m
 from schemas.operations import LineRequest
-from service.console.catalogue import PAGE_SIZE
+from service.entrypoints.console.catalogue import PAGE_SIZE
 from tests.console.conftest import MANAGER_KEY, Console, cells
 from tests.support.clock import ManualClock
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.auth import Role, StaffKey
-from service.console.sessions import (
+from service.entrypoints.auth import Role, StaffKey
+from service.entrypoints.console.sessions import (
     csrf_ok,
     csrf_token,
     find_staff_key,
@@ -16,7 +16,7 @@ from service.console.sessions import (
     read_flash,
     read_session,
 )
-from service.console.signing import Signer
+from service.entrypoints.console.signing import Signer
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 SIGNER = Signer(b"0123456789abcdef-test")

@@ -19,8 +19,8 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from cms_client import mutations as m
-from service.app import create_app
 from service.engine import Inventory, InventoryError, LineRequest
+from service.entrypoints.http.app import create_app
 from tests.faults.world import World, no_wait
 from tests.http.conftest import make_settings
 from tests.webhooks import stripe_fixtures as sf

@@ -12,10 +12,10 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from cms_client.lake import Lake
-from service.app import create_app
 from service.config import ServiceSettings, env_variables
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
+from service.entrypoints.cli.demo import seed_catalogue
+from service.entrypoints.http.app import create_app
 from tests.http.fakes import SwitchableStore
 from tests.support.clock import ManualClock
 

@@ -11,10 +11,10 @@ import pytest
 
 from cms_client.lake import Lake
 from schemas.operations import LineRequest
-from service.cli import main
-from service.demo import CATALOGUE, seed_catalogue
 from service.engine.inventory import Inventory
-from service.webhooks.held_refunds import HeldRefund, hold_refund
+from service.engine.operations.held_refunds import HeldRefund, hold_refund
+from service.entrypoints.cli.demo import CATALOGUE, seed_catalogue
+from service.entrypoints.cli.main import main
 from tests.support.clock import ManualClock
 
 

@@ -60,7 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         [
             sys.executable,
             "-m",
-            "service.cli",
+            "service.entrypoints.cli.main",
             "serve",
             "--demo",
             "--port",

@@ -102,9 +102,9 @@ async def test_the_docs_page_is_served(client: httpx.AsyncClient):
 
 
 def test_documented_examples_are_valid_payloads():
-    from service.api.error_responses import ErrorBody, ReserveFailureBody
-    from service.api.staff_models import AdjustRequestBody
-    from service.api.storefront_models import (
+    from service.entrypoints.http.error_responses import ErrorBody, ReserveFailureBody
+    from service.entrypoints.http.staff_models import AdjustRequestBody
+    from service.entrypoints.http.storefront_models import (
         ReleaseStockRequest,
         ReserveStockRequest,
         ReserveStockResponse,

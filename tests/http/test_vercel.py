@@ -55,7 +55,12 @@ def test_tests_and_local_data_are_left_out_of_the_bundle():
         "data/lake.sqlite3",
     ):
         assert excluded(path), path
-    for path in ("service/app.py", "api/index.py", "cms_client/store.py", "schemas/product.py"):
+    for path in (
+        "service/entrypoints/http/app.py",
+        "api/index.py",
+        "cms_client/store.py",
+        "schemas/product.py",
+    ):
         assert not excluded(path), path
 
 
@@ -90,7 +95,7 @@ def test_importing_the_app_does_not_import_stripe():
 
 
 def test_on_vercel_the_embedded_lake_is_refused(monkeypatch):
-    from service.runtime import open_store
+    from service.bootstrap import open_store
     from tests.http.conftest import make_settings
 
     monkeypatch.setenv("VERCEL", "1")

@@ -15,10 +15,10 @@ from fastapi import FastAPI
 
 from cms_client.lake import Lake
 from cms_client.store import Document
-from service.app import create_app
 from service.config import env_variables
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
+from service.entrypoints.cli.demo import seed_catalogue
+from service.entrypoints.http.app import create_app
 from tests.http.conftest import KEYS, STOREFRONT, app_client, make_settings
 from tests.http.fakes import SwitchableStore
 from tests.support.clock import ManualClock

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from service.webhooks.gateway import StripeApiGateway, StripeLookupFailed
+from service.integrations.stripe.gateway import StripeApiGateway, StripeLookupFailed
 from tests.http.conftest import STOREFRONT, assert_error_shape
 from tests.webhooks import stripe_fixtures as sf
 from tests.webhooks.conftest import Shop

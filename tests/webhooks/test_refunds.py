@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from service.webhooks.held_refunds import apply_held_refunds
+from service.engine.operations.held_refunds import apply_held_refunds
 from tests.http.conftest import ADMIN, CRON
 from tests.webhooks import stripe_fixtures as sf
 from tests.webhooks.conftest import TEE, Shop

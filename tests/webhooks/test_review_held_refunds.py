@@ -3,7 +3,7 @@ never applied once their refund failed."""
 
 from __future__ import annotations
 
-from service.webhooks.held_refunds import BATCH
+from service.engine.operations.held_refunds import BATCH
 from tests.webhooks import stripe_fixtures as sf
 from tests.webhooks.conftest import Shop
 

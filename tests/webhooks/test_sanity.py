@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from cms_client import mutations as m
-from service.webhooks.errors import WebhookRejected
-from service.webhooks.sanity_signature import sign, verify_sanity_signature
+from service.integrations.errors import WebhookRejected
+from service.integrations.sanity.signature import sign, verify_sanity_signature
 from tests.http.conftest import STOREFRONT, assert_error_shape
 from tests.webhooks import stripe_fixtures as sf
 from tests.webhooks.conftest import RAILCAM, SANITY_SECRET, TEE, Shop

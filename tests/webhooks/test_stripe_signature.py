@@ -139,8 +139,8 @@ async def test_a_signed_but_unreadable_payload_is_400(shop: Shop, payload: str):
 def test_the_app_does_not_import_stripe_until_a_delivery_needs_it():
     code = (
         "import sys\n"
-        "from service.app import create_app\n"
-        "from service.api import webhooks\n"
+        "from service.entrypoints.http.app import create_app\n"
+        "from service.entrypoints.http import webhooks\n"
         "create_app()\n"
         "print('stripe' in sys.modules)\n"
     )

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from schemas.operations import AdjustRequest, AdjustResult
 from service.engine.errors import InvalidAdjustment, ProductNotFound, VariantNotFound
-from service.engine.plan import Plan
-from service.engine.stock import Cell
+from service.engine.model.plan import Plan
+from service.engine.model.stock import Cell
 
 
 def validate_adjust(request: AdjustRequest) -> None:

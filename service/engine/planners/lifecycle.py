@@ -8,8 +8,8 @@ from typing import Any
 from schemas.operations import ReleaseRequest, ReleaseResult
 from schemas.reservation import StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
-from service.engine.holds import give_back, load_reservation, match_lines, save_reservation
-from service.engine.plan import Plan
+from service.engine.model.holds import give_back, load_reservation, match_lines, save_reservation
+from service.engine.model.plan import Plan
 
 
 def is_overdue(reservation: StockReservation, now: datetime, grace: timedelta) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas.operations import ProductStatus, StockState, VariantStatus
-from service.engine.stock import ProductStock
+from service.engine.model.stock import ProductStock
 
 
 def stock_state(available: int, threshold: int) -> StockState:

@@ -1,0 +1,12 @@
+"""The routers the app serves, in the order their routes appear in the docs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def api_routers() -> list[APIRouter]:
+    """Imported on call so `service.entrypoints.http` stays cheap to import for the CLI."""
+    from service.entrypoints.http import cron, health, staff, storefront, webhooks
+
+    return [storefront.router, webhooks.router, staff.router, health.router, cron.router]
