@@ -16,9 +16,3 @@ def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with millisecond precision and a `Z`, as Sanity writes system fields."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp (`Z` or an offset); naive input is taken as UTC."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING
 from cms_client.clock import Clock, utc_now
 from cms_client.store import DocumentStore
 from service.config import ServiceSettings
-from service.engine.inventory import Inventory
-from service.engine.unit_of_work.pacing import MutationPacing, pacing_of
+from service.engine import Inventory, MutationPacing, pacing_of
 
 if TYPE_CHECKING:
     import httpx

@@ -29,7 +29,7 @@ from pydantic.alias_generators import to_camel
 from cms_client.clock import Clock, utc_now
 from cms_client.store import DocumentStore, MutationResult
 from schemas.base import format_timestamp
-from schemas.ids import editor_entry_id, reservation_id
+from schemas.ids import reservation_id
 from schemas.operations import (
     AdjustReason,
     AdjustRequest,
@@ -53,9 +53,10 @@ from schemas.records import ErrorType, Severity
 from schemas.reservation import RestoreReason, StockReservation
 from service.engine.errors import InsufficientStock, InvalidRequest, InventoryError
 from service.engine.model.plan import Plan
+from service.engine.model.states import overdue_cutoff
 from service.engine.operations import sweep
 from service.engine.operations.status import read_status
-from service.engine.planners.adjust import plan_adjust, plan_editor_change, validate_adjust
+from service.engine.planners.adjust import plan_adjust, validate_adjust
 from service.engine.planners.commit import plan_commit
 from service.engine.planners.lifecycle import plan_release
 from service.engine.planners.payment import plan_record_payment_intent
@@ -66,7 +67,7 @@ from service.engine.planners.reserve_group import (
     plan_reserve_group,
 )
 from service.engine.planners.restore import plan_restore, restore_key
-from service.engine.queries import RESERVATION_BY_PAYMENT_INTENT, overdue_reservations
+from service.engine.queries import RESERVATION_BY_PAYMENT, overdue_reservations
 from service.engine.settings import EngineSettings
 from service.engine.unit_of_work.executor import Attempt, Executor, Sleep, new_token
 from service.engine.unit_of_work.group_commit import CommitGroups
@@ -363,14 +364,13 @@ class Inventory:
 
         return await self.executor.run("record_payment_intent", step, lock=[rid])
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
-        """The checkout session whose reservation recorded this payment intent, if any.
+    async def session_paid_with(self, payment_intent_id: str) -> str | None:
+        """The checkout session whose reservation recorded this payment intent (unpaid
+        checkouts) or was paid with it, if any.
 
         A query (may lag a second on Sanity); the operation that follows reads fresh.
         """
-        row: Any = await self.store.query(
-            RESERVATION_BY_PAYMENT_INTENT, {"paymentIntentId": payment_intent_id}
-        )
+        row: Any = await self.store.query(RESERVATION_BY_PAYMENT, {"ref": payment_intent_id})
         session = row.get("sessionId") if isinstance(row, dict) else None
         return session if isinstance(session, str) else None
 
@@ -429,44 +429,6 @@ class Inventory:
         return await self.executor.run(
             "adjust", step, lock=[self.resolver.cached(product_id) or product_id]
         )
-
-    async def record_editor_change(
-        self,
-        product_id: str,
-        *,
-        previous_stock: int,
-        variant_key: str | None = None,
-        size: str | None = None,
-        actor: str = "editor",
-        reference: str | None = None,
-    ) -> str | None:
-        """Ledger a stock change an editor made in Studio: an `editor` entry from
-        `previous_stock` to the stock read now (fresh). Counters are not changed.
-
-        Returns the entry's id, or None when stock equals `previous_stock`. With a
-        `reference` (e.g. the Sanity webhook's idempotency key) the entry is written once:
-        a repeat returns the same id. Raises `ProductNotFound`, `VariantNotFound`.
-        """
-        entry_id = editor_entry_id(reference) if reference else None
-
-        async def step(att: Attempt) -> Plan[str | None]:
-            resolved = await att.read_products([product_id], also=[entry_id] if entry_id else [])
-            plan = Plan[str | None](att.snapshot, now=att.now, token=att.token)
-            if entry_id and att.snapshot.get(entry_id) is not None:
-                return plan.succeed(entry_id)
-            return plan_editor_change(
-                plan,
-                product_id,
-                resolved=resolved,
-                variant_key=variant_key,
-                size=size,
-                previous_stock=previous_stock,
-                actor=actor,
-                reference=reference,
-                entry_id=entry_id,
-            )
-
-        return await self.executor.run("record_editor_change", step)
 
     async def status(self, product_ids: Sequence[str]) -> StatusResult:
         """Total, reserved, available (never below 0) and state per product and variant.
@@ -623,7 +585,7 @@ class Inventory:
 
     async def _overdue_holds(self, att: Attempt, product_ids: Sequence[str]) -> list[str]:
         """Overdue active holds on `product_ids`, read fresh with all their products."""
-        cutoff = att.now - self.settings.expire_grace
+        cutoff = overdue_cutoff(att.now, self.settings.expire_grace)
         rows: Any = await self.store.query(
             overdue_reservations(self.settings.sweep_batch_size),
             {"cutoff": format_timestamp(cutoff)},

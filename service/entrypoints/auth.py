@@ -9,22 +9,9 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from enum import StrEnum
 
+from service.config import Role, StaffKey
 from service.entrypoints.errors import ApiError
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    INVENTORY_MANAGER = "inventory_manager"
-    CUSTOMER_SERVICE = "customer_service"
-
-
-@dataclass(frozen=True)
-class StaffKey:
-    name: str
-    role: Role
-    key: str
 
 
 @dataclass(frozen=True)
@@ -35,41 +22,8 @@ class Principal:
     role: Role | None = None
 
 
-def parse_key_list(raw: str | None) -> list[str]:
-    """`STOREFRONT_API_KEY` may hold several comma-separated keys, so keys can be rotated."""
-    return [part.strip() for part in (raw or "").split(",") if part.strip()]
-
-
-def parse_staff_keys(raw: str | None) -> list[StaffKey]:
-    """Parse `ADMIN_API_KEYS`: comma-separated `name:role:key` entries."""
-    keys: list[StaffKey] = []
-    # Problems name entries by position: a malformed entry may be a bare key.
-    for position, entry in enumerate(parse_key_list(raw), start=1):
-        parts = entry.split(":", 2)
-        if len(parts) != 3 or not all(p.strip() for p in parts):
-            raise ValueError(f"ADMIN_API_KEYS entry {position} must be name:role:key")
-        name, role, key = (p.strip() for p in parts)
-        try:
-            keys.append(StaffKey(name=name, role=Role(role), key=key))
-        except ValueError:
-            allowed = ", ".join(r.value for r in Role)
-            raise ValueError(
-                f"ADMIN_API_KEYS entry {position} ({name}) has an unknown role; roles are {allowed}"
-            ) from None
-    return keys
-
-
 def _matches(candidate: str, secret: str) -> bool:
     return hmac.compare_digest(candidate.encode(), secret.encode())
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
 
 
 def not_configured(variable: str, problem: str | None = None) -> ApiError:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from cms_client.clock import Clock
 from cms_client.store import DocumentStore
 from service.config import ServiceSettings, StaffKeys
-from service.engine.inventory import Inventory
+from service.engine import Inventory
 
 
 @dataclass

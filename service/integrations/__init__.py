@@ -1,19 +1,16 @@
-"""Webhook receivers' logic: Stripe payments and refunds, Sanity product edits.
+"""Adapters to the outside systems: verify, parse, translate to engine operations.
 
-HTTP-free: `service.entrypoints.http.webhooks` verifies and translates requests, this package
-decides what each delivery means for stock and runs it through the engine (`Inventory`).
+- `stripe/`: Stripe webhooks (signature, the few event fields used, one event -> engine
+  operations, refunds and their line metadata, which checkout a payment belongs to) and the
+  Stripe API lookups (`gateway`), plus the success-page path (`fulfillment`).
+- `sanity/`: the Sanity GROQ-powered webhook (signature, document id) and the generated
+  Studio schema.
+- `alerts/`: low-stock crossings read from the engine's writes, posted to a webhook.
+- `errors`, `outcome`: why a delivery was refused, what it did (shared by the webhooks).
 
-- `stripe_signature`: verify a Stripe delivery on its raw body (the stripe library,
-  imported only when a delivery arrives).
-- `stripe_payloads`: the few fields stocksync reads from events, parsed defensively.
-- `stripe_events`: one event -> one engine decision, exactly once, in any order.
-- `refunds`, `refund_lines`, `held_refunds`: refunds (the metadata format that names the
-  lines of a partial one; refunds that arrive before their payment).
-- `sessions`: which checkout session a payment intent belongs to.
-- `gateway`: the Stripe API lookups (checkout session, session of a payment intent).
-- `fulfillment`: the success-page path.
-- `sanity_signature`, `sanity_products`: the Sanity GROQ-powered webhook.
-- `outcome`, `errors`: what a delivery did, and why one was refused.
+HTTP-free: `service.entrypoints.http.webhooks` reads the request and shapes the answer.
+Every stock decision is the engine's (`service.engine`), the only package imported here;
+the three integrations never import each other (docs/architecture.md, import contracts).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp, format_timestamp
+from service.engine import OVERDUE_HOLD, overdue_cutoff
 
 MAX_OVERDUE_HOLDS = 50
 MAX_ERRORS_PER_HOUR = 20
@@ -25,8 +26,7 @@ _OVERSOLD = "coalesce(reservedQuantity, 0) > coalesce(stockQuantity, 0) || stock
 HEALTH_QUERY = (
     "{"
     '"totalReservations": count(*[_type == "stockReservation" && status == "active"]),'
-    '"expiredReservations": count(*[_type == "stockReservation" && status == "active"'
-    " && dateTime(expiresAt) < dateTime($now)]),"
+    f'"expiredReservations": count(*[_type == "stockReservation" && {OVERDUE_HOLD}]),'
     '"recentErrors": count(*[_type == "errorLog" && dateTime(createdAt) > dateTime($hourAgo)]),'
     '"criticalErrors": count(*[_type == "errorLog" && severity == "critical"'
     " && coalesce(resolved, false) == false]),"
@@ -37,7 +37,9 @@ HEALTH_QUERY = (
 
 class HealthMetrics(Model):
     total_reservations: int = Field(description="Active holds.")
-    expired_reservations: int = Field(description="Active holds past expiresAt.")
+    expired_reservations: int = Field(
+        description="Overdue holds: active and past expiresAt plus the grace a late payment gets."
+    )
     recent_errors: int = Field(description="Error logs written in the last hour.")
     critical_errors: int = Field(description="Unresolved critical error logs.")
     oversold: int = Field(description="Products with reserved above stock, or stock below 0.")
@@ -90,13 +92,14 @@ def judge(metrics: HealthMetrics) -> list[str]:
 
 
 async def check_health(
-    store: DocumentStore, *, now: datetime, uptime: float, environment: str
+    store: DocumentStore, *, now: datetime, grace: timedelta, uptime: float, environment: str
 ) -> HealthReport:
+    """`grace`: the engine's `expire_grace`, so "overdue" here is the engine's overdue."""
     started = time.perf_counter()
     row: Any = await store.query(
         HEALTH_QUERY,
         {
-            "now": format_timestamp(now),
+            "cutoff": format_timestamp(overdue_cutoff(now, grace)),
             "hourAgo": format_timestamp(now - timedelta(hours=1)),
         },
     )

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from cms_client.store import DocumentStore
 from schemas.base import Model
-from service.engine.errors import InvalidRequest
+from service.engine import InvalidRequest
 
 #: Filter clause continuing after the cursor row (`$cursorAt`, `$cursorId`).
 AFTER_CURSOR = "(createdAt < $cursorAt || (createdAt == $cursorAt && _id < $cursorId))"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -15,6 +15,7 @@ from schemas.reservation import (
     ShortfallLine,
     StockReservation,
 )
+from service.engine import is_overdue
 from service.read_models.paging import Page, fetch_page
 
 
@@ -35,7 +36,10 @@ class ReservationView(Model):
     status: ReservationStatus
     created_at: Timestamp
     expires_at: Timestamp
-    overdue: bool = Field(description="Active and past expiresAt: the next sweep expires it.")
+    overdue: bool = Field(
+        description="Active and past expiresAt plus the grace a late payment gets: the next "
+        "sweep (or a reserve that needs the stock) expires it."
+    )
     payment_intent_id: str | None = None
     items: list[ReservationLine]
     shortfall: list[ShortfallLine] = Field(default_factory=list)
@@ -46,14 +50,14 @@ class ReservationList(Model):
     pagination: Page
 
 
-def _view(reservation: StockReservation, now: datetime) -> ReservationView:
+def _view(reservation: StockReservation, now: datetime, grace: timedelta) -> ReservationView:
     return ReservationView(
         session_id=reservation.session_id,
         reservation_id=reservation.id,
         status=reservation.status,
         created_at=reservation.created_at,
         expires_at=reservation.expires_at,
-        overdue=reservation.status == "active" and reservation.expires_at <= now,
+        overdue=is_overdue(reservation, now, grace),
         payment_intent_id=reservation.payment_intent_id,
         items=[
             ReservationLine(
@@ -76,6 +80,7 @@ async def list_reservations(
     store: DocumentStore,
     *,
     now: datetime,
+    grace: timedelta,
     status: ReservationStatus | None = None,
     limit: int = 50,
     cursor: str | None = None,
@@ -87,6 +92,6 @@ async def list_reservations(
         params["status"] = status
     page, pagination = await fetch_page(store, filters, params, cursor=cursor, limit=limit)
     return ReservationList(
-        reservations=[_view(StockReservation.model_validate(row), now) for row in page],
+        reservations=[_view(StockReservation.model_validate(row), now, grace) for row in page],
         pagination=pagination,
     )

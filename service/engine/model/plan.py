@@ -75,33 +75,6 @@ class Plan(Generic[R]):
             stock, cell, entry_type, before_stock, before_reserved, reference, reason, actor
         )
 
-    def note_editor_change(
-        self,
-        stock: ProductStock,
-        cell: Cell,
-        *,
-        previous_stock: int,
-        reference: str | None = None,
-        actor: str = "editor",
-        entry_id: str | None = None,
-    ) -> InventoryTransaction:
-        """A ledger entry for a stock change someone made outside stocksync (in Studio):
-        from `previous_stock` to the value read now; no counter changes. A fixed `entry_id`
-        makes the entry a create that can only happen once."""
-        if entry_id is not None:
-            self._deterministic_create = True
-        return self._entry(
-            stock,
-            cell,
-            "editor",
-            previous_stock,
-            stock.reserved(cell),
-            reference,
-            "changed in Sanity Studio",
-            actor,
-            entry_id=entry_id,
-        )
-
     def repair_reserved(
         self, stock: ProductStock, cell: Cell, expected: int, *, reference: str | None = None
     ) -> InventoryTransaction | None:

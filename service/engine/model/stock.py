@@ -234,9 +234,6 @@ class ProductStock:
                 out.append(m.patch(doc["_id"], if_revision_id=doc["_rev"], set=sets))
         return out
 
-    def patched_ids(self) -> list[str]:
-        return [mut["patch"]["id"] for mut in self.mutations()]
-
     def _own_path(self, cell: Cell) -> tuple[str, dict[str, object] | None]:
         if cell.index is None:
             return "", None

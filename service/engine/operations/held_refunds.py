@@ -36,8 +36,7 @@ from service.engine.errors import (
     ReservationNotFound,
 )
 from service.engine.inventory import Inventory
-from service.integrations.stripe.sessions import session_paid_with
-from service.read_models.error_logs import ErrorLogNotFound, resolve_error_log
+from service.engine.operations.error_logs import ErrorLogNotFound, resolve_error_log
 
 HELD_PREFIX = "Held refund"
 HELD_KIND = "held_refund"
@@ -145,7 +144,7 @@ async def hold_refund(inventory: Inventory, refund: HeldRefund) -> None:
     )
     session = refund.session_id
     if session is None and refund.payment_intent_id is not None:
-        session = await session_paid_with(inventory, refund.payment_intent_id)
+        session = await inventory.session_paid_with(refund.payment_intent_id)
     if session is None:
         return
     reservation = await inventory.reservation(session)
@@ -243,7 +242,7 @@ async def _held_rows(inventory: Inventory) -> list[dict[str, Any]]:
 async def _apply(inventory: Inventory, held: HeldRefund) -> str:
     session = held.session_id
     if session is None and held.payment_intent_id is not None:
-        session = await session_paid_with(inventory, held.payment_intent_id)
+        session = await inventory.session_paid_with(held.payment_intent_id)
     if session is None:
         return "held"
     try:

@@ -17,6 +17,7 @@ from schemas.base import format_timestamp
 from schemas.operations import ExpireResult, PurgeResult, ReconcileResult
 from service.engine.errors import ConflictRetriesExhausted
 from service.engine.model.plan import Plan
+from service.engine.model.states import overdue_cutoff
 from service.engine.planners.lifecycle import plan_expire
 from service.engine.planners.reconcile import (
     ProductReconcile,
@@ -58,7 +59,7 @@ async def expire(
     result = ExpireResult()
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
-        cutoff = executor.clock() - settings.expire_grace
+        cutoff = overdue_cutoff(executor.clock(), settings.expire_grace)
         rows = _rows(
             await executor.store.query(
                 overdue_reservations(settings.sweep_batch_size),

@@ -105,7 +105,7 @@ class WarmCache:
 
         `family_read_at` says when each document's family was last read (fresh or warm);
         documents created by the transaction have no family yet and count from `now`.
-        Products with copies (`with_copies`) are not kept: rule 1 above.
+        Products with copies (`with_copies`) are not kept: point 1 of the module docstring.
         """
         skip = set(with_copies)
         for doc_id, doc in result.documents().items():

@@ -16,7 +16,7 @@ from typing import Any
 from cms_client import mutations as m
 from cms_client.errors import DocumentExists
 from cms_client.store import DocumentStore
-from service.engine.inventory import Inventory
+from service.engine import Inventory
 
 DEMO_ACTOR = "demo"
 

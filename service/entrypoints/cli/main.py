@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from service.config import ServiceSettings
-    from service.engine.inventory import Inventory
+    from service.engine import Inventory
 
 DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 
@@ -216,13 +216,13 @@ def _run_job(args: argparse.Namespace, job: Callable[[Inventory], Awaitable[_Job
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    from service.engine.operations.housekeeping import run_cleanup
+    from service.engine import run_cleanup
 
     return _run_job(args, run_cleanup)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from service.engine.operations.housekeeping import run_reconcile
+    from service.engine import run_reconcile
 
     return _run_job(args, run_reconcile)
 

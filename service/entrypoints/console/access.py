@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.entrypoints.auth import Role
+from service.config import Role
 from service.entrypoints.console.config import ConsoleConfig, console_config
 from service.entrypoints.console.rendering import ConsoleError, NotSignedIn, render
 from service.entrypoints.console.sessions import (

@@ -18,8 +18,7 @@ from typing import Any, Literal, get_args
 
 from cms_client.store import DocumentStore
 from schemas.operations import StockState
-from service.engine.model.stock import ProductStock
-from service.engine.planners.status import product_status
+from service.engine import ProductStock, product_status, worst_state
 
 StateFilter = Literal["attention", "in_stock", "low_stock", "out_of_stock"]
 STATE_FILTERS: tuple[StateFilter, ...] = get_args(StateFilter)
@@ -57,8 +56,6 @@ PRODUCT_FIELDS = (
 )
 TITLE_ORDER = "order(lower(coalesce(title, slug.current, _id)) asc, _id asc)"
 
-_RANK: dict[StockState, int] = {"in_stock": 0, "low_stock": 1, "out_of_stock": 2}
-
 
 @dataclass(frozen=True)
 class StockLine:
@@ -86,7 +83,7 @@ class ProductRow:
     @property
     def state(self) -> StockState:
         """The most urgent line's state: what the product is filed under."""
-        return max((line.state for line in self.lines), key=_RANK.__getitem__)
+        return worst_state([line.state for line in self.lines])
 
     @property
     def ref(self) -> str:

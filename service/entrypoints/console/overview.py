@@ -5,7 +5,7 @@ store) and one for the rest."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, get_args
 
 from cms_client.store import DocumentStore
@@ -69,11 +69,12 @@ async def overview(
     store: DocumentStore,
     *,
     now: datetime,
+    grace: timedelta,
     default_threshold: int,
     uptime: float,
     environment: str,
 ) -> Overview:
-    health = await check_health(store, now=now, uptime=uptime, environment=environment)
+    health = await check_health(store, now=now, grace=grace, uptime=uptime, environment=environment)
     found: Any = await store.query(OVERVIEW_QUERY, {"threshold": default_threshold})
     found = found if isinstance(found, dict) else {}
     errors = found.get("openErrors") if isinstance(found.get("openErrors"), dict) else {}

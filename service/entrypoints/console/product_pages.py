@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from schemas.operations import ProductStatus
-from service.engine.errors import (
+from service.engine import (
     ConflictRetriesExhausted,
     InventoryError,
     ProductNotFound,

@@ -11,12 +11,13 @@ from starlette.responses import Response
 from cms_client.ids import id_problem
 from schemas.records import Severity
 from schemas.reservation import ReservationStatus
+from service.engine import ErrorLogNotFound, resolve_error_log
 from service.entrypoints.auth import ADMINS
 from service.entrypoints.console.access import form_visit, visit
 from service.entrypoints.console.forms import choice
 from service.entrypoints.console.product_pages import query_string
 from service.entrypoints.console.rendering import ConsoleError, ConsoleRoute, redirect
-from service.read_models.error_logs import ErrorLogNotFound, list_error_logs, resolve_error_log
+from service.read_models.error_logs import list_error_logs
 from service.read_models.reservations import list_reservations
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -37,6 +38,7 @@ async def reservations(request: Request) -> Response:
     listing = await list_reservations(
         current.services.store,
         now=current.services.clock(),
+        grace=current.services.inventory.settings.expire_grace,
         status=status,
         limit=PAGE,
         cursor=cursor,

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cms_client.errors import RateLimited, StoreError, StoreUnavailable
-from service.engine.errors import ConflictRetriesExhausted, InvalidRequest
+from service.engine import ConflictRetriesExhausted, InvalidRequest
 
 if TYPE_CHECKING:
     from jinja2 import Environment

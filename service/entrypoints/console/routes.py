@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.engine.operations.housekeeping import run_reconcile
+from service.engine import run_reconcile
 from service.entrypoints.auth import ADMINS
 from service.entrypoints.console import product_pages, record_pages
 from service.entrypoints.console.access import (
@@ -161,6 +161,7 @@ async def home(request: Request) -> Response:
     figures = await overview(
         services.store,
         now=services.clock(),
+        grace=services.inventory.settings.expire_grace,
         default_threshold=services.settings.low_stock_threshold,
         uptime=services.uptime_seconds(),
         environment=services.settings.environment,

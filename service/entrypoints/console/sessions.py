@@ -17,7 +17,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from service.entrypoints.auth import ADMINS, MANAGERS, Role, StaffKey
+from service.config import Role, StaffKey
+from service.entrypoints.auth import ADMINS, MANAGERS
 from service.entrypoints.console.signing import Signer
 
 SESSION_COOKIE = "stocksync_console"

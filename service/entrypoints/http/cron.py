@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends
 
 from schemas.base import Timestamp
 from schemas.operations import ReconcileResult
-from service.engine.operations.held_refunds import HeldRefundsReport
-from service.engine.operations.housekeeping import CleanupReport, run_cleanup, run_reconcile
+from service.engine import CleanupReport, HeldRefundsReport, run_cleanup, run_reconcile
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.http.base_models import ResponseModel
 from service.entrypoints.http.error_responses import error_responses

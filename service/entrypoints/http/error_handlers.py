@@ -20,7 +20,7 @@ from starlette.routing import compile_path
 
 from cms_client.errors import RateLimited, StoreUnavailable
 from cms_client.errors import Unauthorized as StoreUnauthorized
-from service.engine.errors import (
+from service.engine import (
     ConflictRetriesExhausted,
     IdempotencyKeyReused,
     InsufficientStock,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from cms_client.errors import RateLimited, StoreUnavailable
 from cms_client.errors import Unauthorized as StoreUnauthorized
 from schemas.base import Timestamp, format_timestamp
-from service.engine.operations.housekeeping import CleanupReport, run_cleanup
+from service.engine import CleanupReport, run_cleanup
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.http.base_models import ResponseModel
 from service.entrypoints.http.error_handlers import store_unavailable
@@ -41,6 +41,7 @@ async def _health(services: Services) -> HealthReport:
         return await check_health(
             services.store,
             now=now,
+            grace=services.inventory.settings.expire_grace,
             uptime=services.uptime_seconds(),
             environment=services.settings.environment,
         )

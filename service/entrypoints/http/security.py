@@ -13,7 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from service.entrypoints.auth import Principal, Role, check_cron, check_staff, check_storefront
+from service.config import Role
+from service.entrypoints.auth import Principal, check_cron, check_staff, check_storefront
 from service.entrypoints.context import Services, get_services
 
 _storefront_bearer = HTTPBearer(

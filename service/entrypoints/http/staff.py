@@ -12,7 +12,7 @@ from cms_client.ids import id_problem
 from schemas.ledger import LedgerEntryType
 from schemas.records import ErrorType, Severity
 from schemas.reservation import ReservationStatus
-from service.engine.operations.housekeeping import run_reconcile
+from service.engine import ErrorLogNotFound, resolve_error_log, run_reconcile
 from service.entrypoints.auth import ADMINS, ANY_STAFF, MANAGERS, Principal
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.errors import ApiError
@@ -28,7 +28,7 @@ from service.entrypoints.http.staff_models import (
     ReservationsResponse,
     ResolveResponse,
 )
-from service.read_models.error_logs import ErrorLogNotFound, list_error_logs, resolve_error_log
+from service.read_models.error_logs import list_error_logs, view
 from service.read_models.history import product_history
 from service.read_models.reservations import list_reservations
 
@@ -139,7 +139,12 @@ async def reservations(
     cursor: Cursor = None,
 ) -> ReservationsResponse:
     listing = await list_reservations(
-        services.store, now=services.clock(), status=status, limit=limit, cursor=cursor
+        services.store,
+        now=services.clock(),
+        grace=services.inventory.settings.expire_grace,
+        status=status,
+        limit=limit,
+        cursor=cursor,
     )
     return ReservationsResponse.model_validate(listing.model_dump())
 
@@ -190,7 +195,7 @@ async def resolve(
         )
     except ErrorLogNotFound as exc:
         raise ApiError(404, "error_log_not_found", str(exc).capitalize()) from exc
-    return ResolveResponse(already_resolved=not resolved_now, error_log=log)
+    return ResolveResponse(already_resolved=not resolved_now, error_log=view(log))
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from schemas.operations import AdjustReason, AdjustResult, ReconcileResult
-from service.engine.operations.held_refunds import HeldRefundsReport
+from service.engine import HeldRefundsReport
 from service.entrypoints.http.base_models import RequestModel, ResponseModel
 from service.read_models.error_logs import ErrorLogList, ErrorLogView
 from service.read_models.history import ProductHistory

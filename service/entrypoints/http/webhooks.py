@@ -8,15 +8,15 @@ document when its secret is unset (503 naming the variable) or the signature is 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import Field
 
-from cms_client.ids import id_problem
-from service.entrypoints.auth import not_configured, parse_key_list
+from service.config import parse_key_list
+from service.engine import EditorChange
+from service.entrypoints.auth import not_configured
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.errors import ApiError
 from service.entrypoints.http.base_models import ResponseModel
@@ -24,7 +24,7 @@ from service.entrypoints.http.error_responses import error_responses
 from service.entrypoints.http.security import Storefront
 from service.integrations.errors import WebhookRejected
 from service.integrations.outcome import Outcome
-from service.integrations.sanity.products import EditorChange, SanityProductSync
+from service.integrations.sanity.products import handle_product_delivery
 from service.integrations.sanity.signature import verify_sanity_signature
 from service.integrations.stripe.events import StripeEventHandler
 from service.integrations.stripe.fulfillment import (
@@ -221,29 +221,6 @@ class SanityWebhookResponse(ResponseModel):
     replayed: bool = False
 
 
-def _document_id(body: bytes, header: str | None) -> str:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        # Sanity always sends the projection, an object; the schema says so too.
-        raise ApiError(400, "invalid_payload", "The webhook body is not a JSON object.")
-    found = data.get("_id")
-    chosen = found if isinstance(found, str) and found else header
-    if chosen:
-        # An id the store would refuse (too long, bad characters) made the read fail as 500.
-        problem = id_problem(chosen)
-        if problem is not None:
-            raise ApiError(400, "invalid_payload", f"The webhook's document id: {problem}.")
-        return chosen
-    raise ApiError(
-        400,
-        "invalid_payload",
-        "The webhook body has no `_id` (project `_id` in the webhook's projection).",
-    )
-
-
 @router.post(
     "/webhooks/sanity",
     response_model=SanityWebhookResponse,
@@ -274,13 +251,16 @@ async def sanity_webhook(
         )
     except WebhookRejected as exc:
         raise _rejected(exc) from None
-    document_id = _document_id(body, sanity_document_id)
-    result = await SanityProductSync(services.inventory).product_changed(
-        document_id,
-        delivery_key=idempotency_key,
-        transaction_id=sanity_transaction_id,
-        body=body,
-    )
+    try:
+        result = await handle_product_delivery(
+            services.inventory,
+            body,
+            document_header=sanity_document_id,
+            delivery_key=idempotency_key,
+            transaction_id=sanity_transaction_id,
+        )
+    except WebhookRejected as exc:
+        raise _rejected(exc) from None
     if result.action == "repair_pending":
         raise ApiError(
             503,

@@ -16,10 +16,9 @@ from typing import Any
 
 from schemas.ledger import LEDGER_TYPE, InventoryTransaction
 from schemas.operations import StockState
-from service.engine.planners.status import stock_state
+from service.engine import got_worse, stock_state
 
 _ENTRY_INDEX = re.compile(r"-(\d+)$")
-_RANK: dict[StockState, int] = {"in_stock": 0, "low_stock": 1, "out_of_stock": 2}
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Crossing:
     def is_alert(self) -> bool:
         """The line got worse: in stock -> low or out, or low -> out. A partial restock
         (out -> low) is good news and is not announced."""
-        return _RANK[self.after] > _RANK[self.before]
+        return got_worse(self.before, self.after)
 
     @property
     def is_recovery(self) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cms_client.store import DocumentStore, MutationResult
-from service.engine.inventory import Inventory
+from service.engine import Inventory
 from service.integrations.alerts.after_response import defer
 from service.integrations.alerts.crossings import Crossing, crossings
 from service.integrations.alerts.delivery import DeliveryOutcome, WebhookSender

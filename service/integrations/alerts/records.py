@@ -20,7 +20,7 @@ from cms_client.errors import DocumentExists, DocumentMissing, RevisionConflict
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
 from schemas.ids import NAMESPACE
-from service.engine.errors import ConflictRetriesExhausted
+from service.engine import ConflictRetriesExhausted
 from service.integrations.alerts.crossings import Crossing
 
 ALERT_TYPE: Final = "inventoryAlert"

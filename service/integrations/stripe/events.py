@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from service.engine.errors import (
+from service.engine import (
     ConflictRetriesExhausted,
     IdempotencyKeyReused,
+    Inventory,
     InventoryError,
     ReservationNotActive,
     ReservationNotFound,
+    commit_paid,
 )
-from service.engine.inventory import Inventory
-from service.engine.operations.held_refunds import commit_paid
 from service.integrations.outcome import Outcome
 from service.integrations.stripe.gateway import StripeGateway
 from service.integrations.stripe.payloads import (
@@ -39,22 +39,6 @@ from service.integrations.stripe.payloads import (
 )
 from service.integrations.stripe.refunds import RefundHandler
 from service.integrations.stripe.sessions import SessionFinder
-
-#: The events stocksync acts on (everything else is answered 200 and ignored).
-HANDLED_EVENTS = (
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "checkout.session.expired",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "payment_intent.canceled",
-    "charge.refunded",
-    "refund.created",
-    "refund.updated",
-    "refund.failed",
-    "charge.refund.updated",
-)
 
 
 def event_keys(event: StripeEvent) -> list[str]:

@@ -12,8 +12,7 @@ from pydantic import Field
 from schemas.base import Model
 from schemas.operations import ItemChange, ShortfallOutcome
 from schemas.reservation import ReservationStatus
-from service.engine.inventory import Inventory
-from service.engine.operations.held_refunds import commit_paid
+from service.engine import Inventory, commit_paid
 from service.integrations.stripe.gateway import StripeGateway
 
 

@@ -20,15 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas.operations import LineRequest
-from service.engine.errors import (
+from service.engine import (
+    HeldRefund,
     IdempotencyKeyReused,
     InvalidRequest,
+    Inventory,
     ReservationNotCommitted,
     ReservationNotFound,
-)
-from service.engine.inventory import Inventory
-from service.engine.operations.held_refunds import (
-    HeldRefund,
     cancel_held_refund,
     hold_refund,
     manual_restock_or_done,

@@ -10,24 +10,10 @@ itself (the checkout session listed for the intent).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from service.engine.inventory import Inventory
+from service.engine import Inventory
 from service.integrations.stripe.gateway import StripeGateway, StripeLookupFailed
 from service.integrations.stripe.payloads import session_in_metadata
-
-#: The newest reservation that recorded or was paid with a payment intent.
-RESERVATION_BY_PAYMENT = (
-    '*[_type == "stockReservation" && (paymentIntentId == $ref || paymentRef == $ref)]'
-    " | order(_createdAt desc) [0] {sessionId}"
-)
-
-
-async def session_paid_with(inventory: Inventory, payment_intent_id: str) -> str | None:
-    """The session whose reservation recorded `payment_intent_id` (a query: may lag)."""
-    row: Any = await inventory.store.query(RESERVATION_BY_PAYMENT, {"ref": payment_intent_id})
-    session = row.get("sessionId") if isinstance(row, dict) else None
-    return session if isinstance(session, str) and session else None
 
 
 class SessionFinder:
@@ -47,7 +33,7 @@ class SessionFinder:
             return named
         if payment_intent_id is None:
             return None
-        recorded = await session_paid_with(self.inventory, payment_intent_id)
+        recorded = await self.inventory.session_paid_with(payment_intent_id)
         if recorded is not None:
             return recorded
         if self.gateway is not None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.entrypoints.auth import Role, StaffKey
+from service.config import Role, StaffKey
 from service.entrypoints.console.sessions import (
     csrf_ok,
     csrf_token,

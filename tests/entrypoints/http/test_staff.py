@@ -160,7 +160,7 @@ async def test_reservations_by_status(client: httpx.AsyncClient, clock: ManualCl
             headers=STOREFRONT,
         )
     await client.post("/api/release-stock", json={"sessionId": "cs_a"}, headers=STOREFRONT)
-    clock.advance(minutes=31)
+    clock.advance(minutes=33)  # past expiresAt (30 min) plus the grace a late payment gets
 
     everything = (await client.get("/api/inventory/reservations", headers=SUPPORT)).json()
     active = (await client.get("/api/inventory/reservations?status=active", headers=SUPPORT)).json()
