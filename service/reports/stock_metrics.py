@@ -72,10 +72,11 @@ def tally(
     """
     wanted = list(lines)
     by_key: dict[tuple[str, str], LineRef] = {}
-    for line in wanted:
-        by_key.setdefault(line_key(line.product_id, line.variant_key, None), line)
-        by_key.setdefault(line_key(line.product_id, None, line.size), line)
-    moved = {line: Movement() for line in wanted}
+    for ref in wanted:
+        if ref.variant_key:
+            by_key.setdefault(line_key(ref.product_id, ref.variant_key, None), ref)
+        by_key.setdefault(line_key(ref.product_id, None, ref.size), ref)
+    moved = {ref: Movement() for ref in wanted}
     for entry in entries:
         kind = entry.get("type")
         change = entry.get("quantityChange")
