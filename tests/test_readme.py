@@ -70,4 +70,3 @@ def test_every_readme_command_runs_without_uv_or_a_bare_python() -> None:
             # python3 runs the wrapper (or `-m venv`, which uvw.py itself uses); scripts and
             # modules run inside the project's environment, through it.
             assert re.match(r"python3 (uvw\.py\b|-m venv\b)", command), command
-
