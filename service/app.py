@@ -26,6 +26,7 @@ from service.api.request_log import RequestLogMiddleware
 from service.api.routers import api_routers
 from service.config import ServiceSettings, load_settings
 from service.runtime import open_runtime
+from service.tracing import install_tracing
 
 logger = logging.getLogger("stocksync")
 
@@ -139,6 +140,8 @@ def create_app(
     app.add_middleware(CatchAllMiddleware)
     # Outermost of all: one log line and an X-Request-Id for every answer, guards' included.
     app.add_middleware(RequestLogMiddleware)
+    # Only when OTEL_EXPORTER_OTLP_ENDPOINT is set (service.tracing); otherwise a no-op.
+    install_tracing(app)
     for router in api_routers():
         app.include_router(router)
     # Imported here, like the API routers, so importing the app module stays cheap.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,6 +22,16 @@ request_id_var: ContextVar[str | None] = ContextVar("stocksync_request_id", defa
 
 #: LogRecord attributes that are not a caller's `extra=` fields.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def _trace_id() -> str | None:
+    """The current span's trace id when tracing is on (service.tracing), to join logs and
+    traces; looked up in sys.modules so logging never imports OpenTelemetry itself."""
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:
+        return None
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,6 +45,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id is not None:
             line["request_id"] = request_id
+        trace_id = _trace_id()
+        if trace_id is not None:
+            line["trace_id"] = trace_id
         # Fields passed with `extra=` (the request line's method, path, status, ...).
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
