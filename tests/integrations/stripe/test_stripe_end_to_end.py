@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from tests.entrypoints.http.conftest import STOREFRONT
+from tests.integrations.conftest import Shop
+from tests.integrations.stripe import stripe_fixtures as sf
 from tests.support.stripe.fake import FakeStripe
 from tests.support.stripe.server import serve
-from tests.integrations.stripe import stripe_fixtures as sf
-from tests.integrations.conftest import Shop
 
 
 @pytest.fixture
