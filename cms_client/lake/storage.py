@@ -67,22 +67,36 @@ def _marks(count: int) -> str:
 class LakeDatabase:
     """One dataset of one lake file (or of a private in-memory database when path is None)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None, dataset: str) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        dataset: str,
+        *,
+        durable: bool = True,
+        shared: bool = False,
+        create_schema: bool = True,
+    ) -> None:
+        """`durable=False` (a scratch lake) skips the fsyncs; `shared=True` lets the connection
+        move between threads (one at a time); `create_schema=False` trusts it exists."""
         self.dataset = dataset
         target = ":memory:" if path is None else os.fspath(path)
         self.connection = sqlite3.connect(
-            target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+            target,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=not shared,
         )
         self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         if path is not None:
             self.connection.execute("PRAGMA journal_mode = WAL")
         # FULL: a transaction reported as committed survives a power cut, not just a crash.
-        self.connection.execute("PRAGMA synchronous = FULL")
+        self.connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
         self.connection.execute("PRAGMA foreign_keys = OFF")
-        with self.write():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.connection.execute(statement)
+        if create_schema:
+            with self.write():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.connection.execute(statement)
 
     def close(self) -> None:
         self.connection.close()

@@ -24,6 +24,7 @@ from cms_client.errors import (
     BadRequest,
     MutationError,
     QueryError,
+    QueryTimeout,
     RateLimited,
     StoreError,
     StoreUnavailable,
@@ -79,6 +80,9 @@ def store_error_response(exc: StoreError, query: str = "") -> JSONResponse:
         return json_response(429, exc.body or status_body(429, exc.message), headers)
     if isinstance(exc, Unauthorized):
         return json_response(401, exc.body or status_body(401, exc.message))
+    if isinstance(exc, QueryTimeout):
+        # A query cut at its deadline: 408, so clients do not resend the same slow query.
+        return json_response(408, exc.body or status_body(408, exc.message))
     if isinstance(exc, StoreUnavailable):
         return json_response(503, exc.body or status_body(503, exc.message))
     return json_response(500, exc.body or status_body(500, exc.message))

@@ -6,6 +6,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
@@ -27,28 +28,48 @@ _PERSPECTIVES: dict[str, Perspective] = {
 }
 
 
-class Gate:
-    """Admission of a request to the dataset: API version, bearer token, dataset name."""
+@dataclass(frozen=True)
+class Admission:
+    """An admitted request: its API version, and whether it came without a token."""
 
-    def __init__(self, dataset: str, token: str | None) -> None:
+    version: str
+    anonymous: bool = False
+
+
+class Gate:
+    """Admission of a request to the dataset: API version, bearer token, dataset name.
+
+    On a `public` dataset a request without any Authorization header is admitted to the
+    reads that allow it (`anonymous_ok`) as anonymous: it sees published documents only,
+    as on Sanity. A wrong token is still 401, and so is anonymous access elsewhere.
+    """
+
+    def __init__(self, dataset: str, token: str | None, *, public: bool = False) -> None:
         self.dataset = dataset
+        self.public = public
         self._token = token.encode() if token is not None else None
 
-    def admit(self, request: Request) -> str:
-        """Check version, token and dataset (in that order); return the API version."""
+    def admit(self, request: Request, *, anonymous_ok: bool = False) -> Admission:
+        """Check version, token and dataset (in that order)."""
         version = cast(str, request.path_params["version"])
         default_perspective(version)
+        anonymous = False
         if self._token is not None:
-            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not credentials.strip():
-                raise Refusal(401, status_body(401, "Missing bearer token"))
-            # Constant time, so response timing does not reveal how much of a guess was right.
-            if not hmac.compare_digest(credentials.strip().encode(), self._token):
-                raise Refusal(401, status_body(401, "Invalid bearer token"))
+            header = request.headers.get("authorization")
+            if header is None and anonymous_ok and self.public:
+                anonymous = True
+            else:
+                scheme, _, credentials = (header or "").partition(" ")
+                if scheme.lower() != "bearer" or not credentials.strip():
+                    raise Refusal(401, status_body(401, "Missing bearer token"))
+                # Constant time, so response timing does not reveal how much of a guess
+                # was right.
+                if not hmac.compare_digest(credentials.strip().encode(), self._token):
+                    raise Refusal(401, status_body(401, "Invalid bearer token"))
         dataset = request.path_params["dataset"]
         if dataset != self.dataset:
             raise Refusal(404, status_body(404, f'Dataset "{dataset}" not found'))
-        return version
+        return Admission(version, anonymous)
 
 
 def flag(request: Request, name: str, default: bool = False) -> bool:

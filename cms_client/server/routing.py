@@ -36,17 +36,20 @@ def create_lake_app(
     sleep: Sleep = asyncio.sleep,
     mutate_rate_limit: float | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    public: bool = False,
 ) -> Starlette:
     """The Sanity-compatible ASGI app over `lake`.
 
     `token`: when set, every request needs `Authorization: Bearer <token>` (else 401).
     `latency_ms`: slept (with `sleep`) before each request. `faults`: planned failures.
     `mutate_rate_limit`: mutate requests per second per client IP before 429s (Sanity: ~25).
+    `public`: the dataset's visibility; a public one answers published documents to requests
+    without a token (drafts never); a private one (the default) answers them 401.
     The app does not close `lake`; whoever opened it does.
     """
     if latency_ms < 0:
         raise ValueError("latency_ms must not be negative")
-    gate = Gate(dataset, token)
+    gate = Gate(dataset, token, public=public)
     reads = Reads(lake, gate)
     writes = Writes(lake, gate)
     rate_limit = (
