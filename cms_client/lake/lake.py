@@ -30,6 +30,7 @@ from cms_client import groq
 from cms_client.clock import Clock, utc_now
 from cms_client.errors import BadRequest, StoreUnavailable
 from cms_client.ids import id_problem, is_published, published_id
+from cms_client.lake.feed import ChangeFeed, Subscription
 from cms_client.lake.query_threads import (
     DEFAULT_QUERY_DEADLINE_S,
     DEFAULT_QUERY_THREADS,
@@ -80,6 +81,7 @@ class Lake:
             durable=self._durable,
         )
         self._schema_ready = False
+        self._feed = ChangeFeed(self._file, dataset, durable=self._durable)
 
     # Plumbing ---------------------------------------------------------------------------
 
@@ -105,6 +107,7 @@ class Lake:
         if self._closed:
             return
         self._closed = True
+        self._feed.close()
         self._queries.close()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._worker, self._close_database)
@@ -194,7 +197,7 @@ class Lake:
         idempotent: bool = False,
     ) -> MutationResult:
         batch = list(mutations)
-        return await self._run(
+        result = await self._run(
             lambda db: run_transaction(
                 db,
                 self._cache,
@@ -205,6 +208,24 @@ class Lake:
                 dry_run=dry_run,
             )
         )
+        if not dry_run:
+            self._feed.wake()
+        return result
+
+    # Changes ----------------------------------------------------------------------------
+
+    async def subscribe(self) -> Subscription:
+        """Every transaction committed to this dataset from now on, by this process or any
+        other on the same file, in commit order (`feed.py`). One reader serves all
+        subscriptions of a `Lake`; close the subscription when done."""
+        if self._closed:
+            raise StoreUnavailable("the lake is closed")
+        if not self._schema_ready:
+            await self._run(lambda db: None)
+            self._schema_ready = True
+        subscription = self._feed.subscribe()
+        await self._feed.ready()
+        return subscription
 
 
 def _read_documents(

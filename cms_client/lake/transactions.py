@@ -58,18 +58,26 @@ class _Working:
         self.db = db
         #: id -> document (None: absent). Holds every id read or written.
         self.docs: dict[str, Document | None] = {}
-        #: Ids written by the transaction, in first-touch order.
-        self.touched: dict[str, None] = {}
+        #: id -> the stored JSON before the transaction (None: absent), for the change log.
+        self.before: dict[str, str | None] = {}
+        #: Ids written by the transaction, in first-touch order, with the indexes of the
+        #: mutations that wrote them.
+        self.touched: dict[str, list[int]] = {}
+        #: The index of the mutation being applied.
+        self.index = 0
 
     def get(self, doc_id: str) -> Document | None:
         if doc_id not in self.docs:
             found = self.db.bodies([doc_id]).get(doc_id)
+            self.before[doc_id] = found[1] if found else None
             self.docs[doc_id] = json.loads(found[1]) if found else None
         return self.docs[doc_id]
 
     def put(self, doc_id: str, document: Document | None) -> None:
         self.docs[doc_id] = document
-        self.touched[doc_id] = None
+        indexes = self.touched.setdefault(doc_id, [])
+        if not indexes or indexes[-1] != self.index:
+            indexes.append(self.index)
 
     def touched_documents(self) -> dict[str, Document | None]:
         return {doc_id: self.docs[doc_id] for doc_id in self.touched}
@@ -93,6 +101,7 @@ class _Transaction:
                 index, "invalidMutationError", "A mutation must be an object with one key"
             )
         ((kind, spec),) = mutation.items()
+        self.working.index = index
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise bad_mutation(index, "invalidMutationError", f"Unknown mutation type {kind!r}")
@@ -315,12 +324,17 @@ def run_transaction(
         written = transaction.stamp()
         if dry_run:
             return transaction.result(return_documents=return_documents)
-        seq = db.record_transaction(revision, transaction.timestamp)
+        bodies = {
+            doc_id: dumps(document) if document is not None else None
+            for doc_id, document in written.items()
+        }
+        changes = _change_log(mutations, transaction.working, bodies)
+        seq = db.record_transaction(revision, transaction.timestamp, changes)
         for doc_id, document in written.items():
             if document is None:
                 db.remove(doc_id)
             else:
-                db.put(document, seq)
+                db.put(document, seq, body=bodies[doc_id])
     # Only after the commit: a rolled-back write must never reach the cache.
     for doc_id, document in written.items():
         if document is None:
@@ -328,3 +342,29 @@ def run_transaction(
         else:
             cache.store(doc_id, seq, document)
     return transaction.result(return_documents=return_documents)
+
+
+def _change_log(
+    mutations: Sequence[Any], working: _Working, bodies: Mapping[str, str | None]
+) -> str:
+    """The transaction as the change feed reads it (`feed.py`), built from the JSON texts
+    already at hand rather than serialising each document again."""
+    entries = [
+        "".join(
+            (
+                '{"id":',
+                dumps(doc_id),
+                ',"mutations":',
+                dumps(working.touched[doc_id]),
+                ',"previous":',
+                working.before.get(doc_id) or "null",
+                ',"result":',
+                body or "null",
+                "}",
+            )
+        )
+        for doc_id, body in bodies.items()
+    ]
+    return "".join(
+        ('{"mutations":', dumps(list(mutations)), ',"documents":[', ",".join(entries), "]}")
+    )

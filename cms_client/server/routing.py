@@ -21,6 +21,7 @@ from cms_client.server.errors import (
     store_error_handler,
 )
 from cms_client.server.inputs import Gate
+from cms_client.server.listen import Listen
 from cms_client.server.mutations import Writes
 from cms_client.server.queries import Reads
 from cms_client.store import DocumentStore
@@ -52,6 +53,7 @@ def create_lake_app(
     gate = Gate(dataset, token, public=public)
     reads = Reads(lake, gate)
     writes = Writes(lake, gate)
+    listen = Listen(lake, gate)
     rate_limit = (
         RequestRateLimit(mutate_rate_limit, monotonic=monotonic)
         if mutate_rate_limit is not None
@@ -62,6 +64,7 @@ def create_lake_app(
             Route("/v{version}/data/doc/{dataset}/{ids}", reads.doc, methods=["GET"]),
             Route("/v{version}/data/query/{dataset}", reads.query, methods=["GET", "POST"]),
             Route("/v{version}/data/mutate/{dataset}", writes.mutate, methods=["POST"]),
+            Route("/v{version}/data/listen/{dataset}", listen.listen, methods=["GET"]),
         ],
         middleware=[
             Middleware(
