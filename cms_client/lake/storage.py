@@ -195,6 +195,15 @@ class LakeDatabase:
         for (body,) in rows:
             yield body
 
+    def page_after(self, after: str, size: int) -> list[tuple[str, str]]:
+        """`(id, body)` of up to `size` documents with ids after `after`, by id."""
+        return list(
+            self.connection.execute(
+                "SELECT id, body FROM documents WHERE dataset = ? AND id > ? ORDER BY id LIMIT ?",
+                (self.dataset, after, size),
+            )
+        )
+
     # Writes (inside `write()`) -------------------------------------------------------------
 
     def transaction_exists(self, transaction_id: str) -> bool:

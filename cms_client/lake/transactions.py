@@ -41,6 +41,13 @@ from cms_client.lake.error_bodies import (
     revision_conflict,
     transaction_id_used,
 )
+from cms_client.lake.limits import (
+    MAX_BODY_NESTING,
+    LimitExceeded,
+    check_document,
+    check_size,
+    check_value,
+)
 from cms_client.lake.patches import OPERATION_ORDER, PatchProblem, apply_patch
 from cms_client.lake.sources import DocumentCache, TransactionDocuments
 from cms_client.lake.storage import LakeDatabase, dumps
@@ -49,6 +56,8 @@ from cms_client.store import Document, MutationResult, MutationResultItem, Opera
 #: Sanity's limit for a delete by query; larger sets must be split across transactions.
 MAX_DELETE_BY_QUERY = 10_000
 MAX_TRANSACTION_ID_LENGTH = 128
+#: The item error type of a document past Sanity's limits (the lake's choice of name).
+LIMIT_ERROR = "documentLimitExceededError"
 
 
 class _Working:
@@ -105,6 +114,10 @@ class _Transaction:
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise bad_mutation(index, "invalidMutationError", f"Unknown mutation type {kind!r}")
+        try:
+            check_value(spec, max_nesting=MAX_BODY_NESTING, what=kind)
+        except LimitExceeded as exc:
+            raise bad_mutation(index, LIMIT_ERROR, exc.description) from None
         try:
             dumps(spec)
         except (TypeError, ValueError) as exc:
@@ -322,12 +335,9 @@ def run_transaction(
         for index, mutation in enumerate(mutations):
             transaction.apply(index, mutation)
         written = transaction.stamp()
+        bodies = _checked_bodies(written, transaction.working)
         if dry_run:
             return transaction.result(return_documents=return_documents)
-        bodies = {
-            doc_id: dumps(document) if document is not None else None
-            for doc_id, document in written.items()
-        }
         changes = _change_log(mutations, transaction.working, bodies)
         seq = db.record_transaction(revision, transaction.timestamp, changes)
         for doc_id, document in written.items():
@@ -368,3 +378,26 @@ def _change_log(
     return "".join(
         ('{"mutations":', dumps(list(mutations)), ',"documents":[', ",".join(entries), "]}")
     )
+
+
+def _checked_bodies(
+    written: Mapping[str, Document | None], working: _Working
+) -> dict[str, str | None]:
+    """The JSON text of each written document, refusing any past Sanity's limits (named at
+    the last mutation that wrote it)."""
+    bodies: dict[str, str | None] = {}
+    for doc_id, document in written.items():
+        if document is None:
+            bodies[doc_id] = None
+            continue
+        try:
+            check_document(document)
+            body = dumps(document)
+            check_size(body, doc_id)
+        except LimitExceeded as exc:
+            index = working.touched[doc_id][-1]
+            raise bad_mutation(
+                index, LIMIT_ERROR, f"Document {doc_id!r}: {exc.description}", id=doc_id
+            ) from None
+        bodies[doc_id] = body
+    return bodies

@@ -6,6 +6,7 @@ one builder per shape.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +34,8 @@ from cms_client.errors import (
 
 #: Sanity refuses larger mutate bodies ("Request body exceeds limit of 4000000 bytes").
 MAX_MUTATE_BODY_BYTES = 4_000_000
+#: The lake holds every request body (POST queries too) to the same limit.
+MAX_BODY_BYTES = MAX_MUTATE_BODY_BYTES
 
 
 class Refusal(Exception):
@@ -63,8 +66,18 @@ def body_too_large() -> Refusal:
     )
 
 
+class _JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            # A lone surrogate (from a GROQ string escape, say): escaped as JSON allows,
+            # rather than a 500.
+            return json.dumps(content, separators=(",", ":"), allow_nan=False).encode()
+
+
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    return _JSON(body, status_code=status, headers=dict(headers or {}))
 
 
 def store_error_response(exc: StoreError, query: str = "") -> JSONResponse:

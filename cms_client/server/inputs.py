@@ -13,7 +13,8 @@ from typing import Any, cast
 from starlette.requests import Request
 
 from cms_client.error_bodies import status_body
-from cms_client.server.errors import Refusal, bad_request, body_too_large
+from cms_client.lake.limits import MAX_BODY_NESTING, LimitExceeded, check_value
+from cms_client.server.errors import MAX_BODY_BYTES, Refusal, bad_request, body_too_large
 from cms_client.store import Perspective
 
 #: From this API version on, queries default to the `published` perspective (before: `raw`).
@@ -120,26 +121,50 @@ def query_string_params(request: Request) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key, raw in request.query_params.multi_items():
         if key.startswith("$"):
-            try:
-                params[key[1:]] = json.loads(raw)
-            except ValueError:
-                raise bad_request(
-                    f'Parameter "{key}" is not valid JSON (strings need quotes)'
-                ) from None
+            params[key[1:]] = parse_json(raw, f'Parameter "{key}" (strings need quotes)')
     return params
 
 
-async def json_object(request: Request, *, limit: int | None = None) -> dict[str, Any]:
-    raw = await request.body()
-    if limit is not None and len(raw) > limit:
+async def json_object(request: Request, *, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON object body, refused (400/413 in Sanity's shape) when it is too
+    large, not JSON, nested past any document Sanity stores, or holds a lone surrogate."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
         raise body_too_large()
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise bad_request("Request body is not valid JSON") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise body_too_large()
+        chunks.append(chunk)
+    body = parse_json(b"".join(chunks), "Request body")
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object")
     return body
+
+
+def parse_json(raw: bytes | str, what: str) -> Any:
+    """JSON from a stranger: every failure is a 400 naming `what`, never a 500."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise bad_request(f"{what} is nested too deeply") from None
+    except ValueError as exc:  # also invalid UTF-8, and integers past 4300 digits
+        raise bad_request(f"{what} is not valid JSON ({_reason(exc)})") from None
+    try:
+        check_value(value, max_nesting=MAX_BODY_NESTING)
+    except LimitExceeded as exc:
+        raise bad_request(f"{what}: {exc.description}") from None
+    return value
+
+
+def _reason(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return str(exc).split(";")[0][:120]
 
 
 def body_flag(body: Mapping[str, Any], name: str) -> bool:

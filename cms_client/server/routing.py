@@ -24,6 +24,7 @@ from cms_client.server.inputs import Gate
 from cms_client.server.listen import Listen
 from cms_client.server.mutations import Writes
 from cms_client.server.queries import Reads
+from cms_client.server.transfer import Export
 from cms_client.store import DocumentStore
 
 
@@ -54,6 +55,7 @@ def create_lake_app(
     reads = Reads(lake, gate)
     writes = Writes(lake, gate)
     listen = Listen(lake, gate)
+    export = Export(lake, gate)
     rate_limit = (
         RequestRateLimit(mutate_rate_limit, monotonic=monotonic)
         if mutate_rate_limit is not None
@@ -65,6 +67,7 @@ def create_lake_app(
             Route("/v{version}/data/query/{dataset}", reads.query, methods=["GET", "POST"]),
             Route("/v{version}/data/mutate/{dataset}", writes.mutate, methods=["POST"]),
             Route("/v{version}/data/listen/{dataset}", listen.listen, methods=["GET"]),
+            Route("/v{version}/data/export/{dataset}", export.export, methods=["GET"]),
         ],
         middleware=[
             Middleware(
