@@ -48,6 +48,56 @@ def _lone_surrogate(text: str) -> bool:
 
 def check_value(value: Any, *, max_nesting: int = MAX_NESTING, what: str = "") -> None:
     """Refuse `value` (a document, or part of one) if it breaks a limit."""
+    if _within_limits(value, max_nesting):
+        return
+    _describe(value, max_nesting, what)
+    raise LimitExceeded(f"{what or 'the document'} breaks a limit")  # not reached
+
+
+def _within_limits(value: Any, max_nesting: int) -> bool:
+    """The fast check every write pays: no paths, no messages."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, levels = pop()
+        kind = type(item)
+        if kind is dict:
+            levels += 1
+            if levels > max_nesting:
+                return False
+            for key, child in item.items():
+                if type(key) is str and not key.isascii() and _lone_surrogate(key):
+                    return False
+                if type(child) in (dict, list):
+                    push((child, levels))
+                elif not _scalar_ok(child):
+                    return False
+        elif kind is list:
+            for child in item:
+                if type(child) is list:
+                    if levels + 1 > max_nesting:
+                        return False
+                    push((child, levels + 1))
+                elif type(child) is dict:
+                    push((child, levels))
+                elif not _scalar_ok(child):
+                    return False
+        elif not _scalar_ok(item):
+            return False
+    return True
+
+
+def _scalar_ok(item: Any) -> bool:
+    kind = type(item)
+    if kind is int:
+        return bool(INT64_MIN <= item <= INT64_MAX)
+    if kind is str:
+        return item.isascii() or not _lone_surrogate(item)
+    return True
+
+
+def _describe(value: Any, max_nesting: int, what: str) -> None:
+    """Find the first problem again, this time keeping the path, and raise it."""
     # (value, object levels so far, path for the message)
     stack: list[tuple[Any, int, list[str]]] = [(value, 0, [what] if what else [])]
     while stack:

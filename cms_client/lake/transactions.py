@@ -326,11 +326,11 @@ def run_transaction(
     chosen = check_transaction_id(transaction_id) if transaction_id is not None else None
     guard = db.snapshot() if dry_run else db.write()
     with guard:
+        # A random revision is 131 bits: checking it for a repeat would cost a statement per
+        # write for nothing (the unique index still guards it). A chosen id is checked.
         revision = chosen or new_revision()
-        while db.transaction_exists(revision):
-            if chosen is not None:
-                raise transaction_id_used(chosen)
-            revision = new_revision()
+        if chosen is not None and db.transaction_exists(chosen):
+            raise transaction_id_used(chosen)
         transaction = _Transaction(db, cache, revision, now)
         for index, mutation in enumerate(mutations):
             transaction.apply(index, mutation)
