@@ -14,14 +14,12 @@ its queries can run beside its writes like a real file's.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import os
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -38,8 +36,9 @@ from cms_client.lake.query_threads import (
     QueryThreads,
 )
 from cms_client.lake.sources import DocumentCache, StoredDocuments, check_perspective
-from cms_client.lake.storage import LakeDatabase, dumps
+from cms_client.lake.storage import READ_BATCH, LakeDatabase, dumps
 from cms_client.lake.transactions import run_transaction
+from cms_client.lake.writer import WriterThread
 from cms_client.store import Document, Mutation, MutationResult, Perspective, Visibility
 
 T = TypeVar("T")
@@ -65,7 +64,7 @@ class Lake:
         self._cache = DocumentCache()
         self._db: LakeDatabase | None = None
         self._closed = False
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake")
+        self._writer = WriterThread()
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         if path is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="lake-")
@@ -94,9 +93,8 @@ class Lake:
     async def _run(self, work: Callable[[LakeDatabase], T]) -> T:
         if self._closed:
             raise StoreUnavailable("the lake is closed")
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._worker, lambda: work(self._database()))
+            return await self._writer.run(lambda: work(self._database()))
         except sqlite3.Error as exc:
             # A lock held past the busy timeout, a full disk, a damaged file: the store is
             # unavailable, as a 5xx from Sanity would say.
@@ -109,9 +107,8 @@ class Lake:
         self._closed = True
         self._feed.close()
         self._queries.close()
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._worker, self._close_database)
-        self._worker.shutdown(wait=False)
+        await self._writer.run(self._close_database)
+        self._writer.stop()
         if self._scratch is not None:
             self._scratch.cleanup()
 
@@ -249,8 +246,13 @@ class Lake:
 def _read_documents(
     db: LakeDatabase, *, ids: list[str], all_versions: bool
 ) -> list[Document | None]:
+    wanted = [doc_id for doc_id in ids if isinstance(doc_id, str)]
+    if not all_versions and len(wanted) <= READ_BATCH:
+        # One statement reads one committed state already; no transaction to open and end.
+        found = db.bodies(wanted)
+        return [json.loads(found[i][1]) if i in found else None for i in ids]
     with db.snapshot():
-        found = db.bodies([doc_id for doc_id in ids if isinstance(doc_id, str)])
+        found = db.bodies(wanted)
         extra: list[str] = []
         if all_versions:
             requested = set(ids)
