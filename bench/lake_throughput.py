@@ -185,10 +185,14 @@ async def _main(
             "inprocess": {"data": str(path) if data else "temporary file", **figures},
             "inprocess_to_raw": {
                 "sequential": _ratio(lake_sequential, raw),
+                "concurrent_distinct": _ratio(figures["concurrent_distinct"], raw),
                 "lake_sequential": lake_sequential,
                 "note": "lake guarded patch (read + ifRevisionID patch) / raw guarded RMW, "
-                "both WAL + synchronous=FULL, one document, one operation at a time, "
-                "measured in alternating rounds so both see the same disk",
+                "both WAL + synchronous=FULL. sequential: one operation at a time, measured "
+                "in alternating rounds with raw so both see the same disk; "
+                "concurrent_distinct: `concurrency` writers on their own documents (the "
+                "lake commits queued writes together, each durable before it is answered) "
+                "against the same raw figure",
             },
         }
         if profiled is not None:

@@ -90,6 +90,7 @@ class LakeDatabase:
         durable: bool = True,
         shared: bool = False,
         create_schema: bool = True,
+        busy_timeout_s: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
         """`durable=False` (a scratch lake) skips the fsyncs; `shared=True` lets the connection
         move between threads (one at a time); `create_schema=False` trusts it exists."""
@@ -97,11 +98,11 @@ class LakeDatabase:
         target = ":memory:" if path is None else os.fspath(path)
         self.connection = sqlite3.connect(
             target,
-            timeout=BUSY_TIMEOUT_SECONDS,
+            timeout=busy_timeout_s,
             isolation_level=None,
             check_same_thread=not shared,
         )
-        self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        self.connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         if path is not None:
             self.connection.execute("PRAGMA journal_mode = WAL")
             self.connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
