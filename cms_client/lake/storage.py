@@ -66,8 +66,12 @@ _CHANGES_COLUMN = "ALTER TABLE transactions ADD COLUMN changes TEXT"
 CHANGE_LOG_KEEP = 10_000
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # One encoder for every call: `json.dumps` with options builds a new one each time.
+    return _ENCODER.encode(document)
 
 
 def _batches(values: Sequence[str]) -> Iterator[Sequence[str]]:
