@@ -59,6 +59,10 @@ PROTECTED = [
         403,
     ),
     Route("POST", "/api/inventory/reconcile", "ADMIN_API_KEYS", None, SUPPORT, 403),
+    Route("GET", "/api/inventory/reorder", "ADMIN_API_KEYS", None, STOREFRONT),
+    Route("GET", "/api/inventory/export", "ADMIN_API_KEYS", None, CRON),
+    Route("POST", "/api/inventory/import", "ADMIN_API_KEYS", None, SUPPORT, 403),
+    Route("GET", "/api/inventory/analytics", "ADMIN_API_KEYS", None, STOREFRONT),
 ]
 
 PUBLIC = [
@@ -139,6 +143,7 @@ async def test_every_configured_storefront_key_works_for_rotation(client: httpx.
     "path,allowed",
     [
         ("/api/inventory/adjust", {"admin", "inventory_manager"}),
+        ("/api/inventory/import", {"admin", "inventory_manager"}),
         ("/api/inventory/reconcile", {"admin"}),
         ("/api/inventory/errors/inventory.error.none/resolve", {"admin"}),
     ],
