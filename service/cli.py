@@ -187,7 +187,16 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"stocksync on {base_url}  ({_describe_store(settings)})", flush=True)
         for line in _closed_routes(settings):
             print(f"  {line}", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    from service.logs import logging_config
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=logging_config(settings.log_format, args.log_level),
+        # The request log (service.api.request_log) writes one line per request instead.
+        access_log=False,
+    )
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -196,6 +196,11 @@ class ServiceSettings(BaseSettings):
         "development",
         validation_alias=AliasChoices("STOCKSYNC_ENVIRONMENT", "VERCEL_ENV"),
         description="Shown by /api/inventory-health (Vercel sets VERCEL_ENV).",
+    )
+    log_format: Literal["json", "text"] = _env(
+        "STOCKSYNC_LOG_FORMAT",
+        "json",
+        "Logs as one JSON object per line (json) or as plain text lines (text).",
     )
 
     @field_validator(
