@@ -9,7 +9,11 @@ from pathlib import Path
 import uvicorn
 
 from cms_client.faults import FaultPlan
+from cms_client.lake.query_threads import DEFAULT_QUERY_DEADLINE_S
 from cms_client.server.routing import create_lake_app
+
+#: How long a stopping server lets running requests finish before cancelling them.
+SHUTDOWN_GRACE_S = 2
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -36,6 +40,8 @@ async def serve_lake(
     log_level: str = "info",
     sock: socket.socket | None = None,
     stop: asyncio.Event | None = None,
+    query_deadline_s: float = DEFAULT_QUERY_DEADLINE_S,
+    public: bool = False,
 ) -> None:
     """Open the lake at `data_path` (None: in memory) and serve it until stopped.
 
@@ -44,7 +50,7 @@ async def serve_lake(
     """
     from cms_client.lake import Lake  # the lake pulls in SQLite; only the server command needs it
 
-    lake = Lake(data_path, dataset=dataset)
+    lake = Lake(data_path, dataset=dataset, query_deadline_s=query_deadline_s)
     try:
         app = create_lake_app(
             lake,
@@ -53,10 +59,19 @@ async def serve_lake(
             latency_ms=latency_ms,
             faults=faults,
             mutate_rate_limit=mutate_rate_limit,
+            public=public,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off")
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            lifespan="off",
+            # SIGTERM stops the server within seconds in any state: requests still running
+            # after this are cancelled (a cancelled query is cut), then the lake closes.
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
+        server = uvicorn.Server(config)
         watcher: asyncio.Task[None] | None = None
         if stop is not None:
             watcher = asyncio.create_task(_stop_when_set(stop, server))
@@ -85,6 +100,8 @@ def run_lake_server(
     faults: FaultPlan | None = None,
     mutate_rate_limit: float | None = None,
     log_level: str = "info",
+    query_deadline_s: float = DEFAULT_QUERY_DEADLINE_S,
+    public: bool = False,
 ) -> None:
     """Blocking entry point for `stocksync lake serve`."""
     asyncio.run(
@@ -98,5 +115,7 @@ def run_lake_server(
             faults=faults,
             mutate_rate_limit=mutate_rate_limit,
             log_level=log_level,
+            query_deadline_s=query_deadline_s,
+            public=public,
         )
     )
