@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -89,33 +90,6 @@ async def _stop_when_set(stop: asyncio.Event, server: uvicorn.Server) -> None:
     server.should_exit = True
 
 
-def run_lake_server(
-    data_path: str | Path | None,
-    host: str = "127.0.0.1",
-    port: int = 7070,
-    dataset: str = "production",
-    token: str | None = None,
-    latency_ms: float = 0,
-    *,
-    faults: FaultPlan | None = None,
-    mutate_rate_limit: float | None = None,
-    log_level: str = "info",
-    query_deadline_s: float = DEFAULT_QUERY_DEADLINE_S,
-    public: bool = False,
-) -> None:
-    """Blocking entry point for `stocksync lake serve`."""
-    asyncio.run(
-        serve_lake(
-            data_path,
-            host=host,
-            port=port,
-            dataset=dataset,
-            token=token,
-            latency_ms=latency_ms,
-            faults=faults,
-            mutate_rate_limit=mutate_rate_limit,
-            log_level=log_level,
-            query_deadline_s=query_deadline_s,
-            public=public,
-        )
-    )
+def run_lake_server(data_path: str | Path | None, **options: Any) -> None:
+    """Blocking entry point for `stocksync lake serve` (options as for `serve_lake`)."""
+    asyncio.run(serve_lake(data_path, **options))
