@@ -285,6 +285,10 @@ class Lake:
 
     # Changes ----------------------------------------------------------------------------
 
+    def end_subscriptions(self) -> None:
+        """End every subscription (a server stopping); new ones are refused from now on."""
+        self._feed.close()
+
     async def subscribe(self) -> Subscription:
         """Every transaction committed to this dataset from now on, by this process or any
         other on the same file, in commit order (`feed.py`). One reader serves all

@@ -24,6 +24,7 @@ from cms_client.errors import QueryTimeout
 from cms_client.lake import Lake
 from cms_client.server import create_lake_app
 from tests.server.conftest import API, AUTH, TOKEN, http_client, mutate
+from tests.server.test_listen import listening
 
 #: Four levels of subqueries over 150 documents: 3.4 M subqueries, minutes of work for any
 #: engine that evaluates it (three levels over 300 already take seconds).
@@ -140,8 +141,11 @@ async def test_sigterm_stops_a_real_lake_server_within_seconds_during_a_slow_que
             assert written.status_code == 200
             assert not slow.done()
 
-            server.send_signal(signal.SIGTERM)
-            stopped_at = time.monotonic()
+            async with listening(http, "*", AUTH) as events:
+                assert (await events.next())[0] == "welcome"
+                server.send_signal(signal.SIGTERM)
+                stopped_at = time.monotonic()
+                last_event, _data = await events.next(within=20)
             exit_code = await asyncio.wait_for(server.wait(), 20)
             took = time.monotonic() - stopped_at
             slow.cancel()
@@ -150,4 +154,5 @@ async def test_sigterm_stops_a_real_lake_server_within_seconds_during_a_slow_que
             server.kill()
             await server.wait()
     assert took < 15, f"SIGTERM took {took:.1f} s"
+    assert last_event == "reconnect", "open listeners are told to reconnect"
     assert exit_code in (0, -signal.SIGTERM)
