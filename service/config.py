@@ -197,6 +197,12 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = _env(
         "STOCKSYNC_MAX_BODY_BYTES", 65_536, "Largest request body accepted.", ge=1024
     )
+    import_max_bytes: int = _env(
+        "STOCKSYNC_IMPORT_MAX_BYTES",
+        5_000_000,
+        "Largest stock import file (POST /api/inventory/import and the console's upload).",
+        ge=1024,
+    )
     status_cache_seconds: int = _env(
         "STOCKSYNC_STATUS_CACHE_SECONDS",
         5,

@@ -79,6 +79,12 @@ from service.engine.operations.housekeeping import (
     run_cleanup,
     run_reconcile,
 )
+from service.engine.operations.stock_import import (
+    ImportInProgress,
+    ImportRejected,
+    ImportResult,
+    ImportRowResult,
+)
 from service.engine.planners.status import product_status
 from service.engine.queries import OVERDUE_HOLD
 from service.engine.settings import EngineSettings
@@ -100,6 +106,10 @@ __all__ = [
     "HeldRefund",
     "HeldRefundsReport",
     "IdempotencyKeyReused",
+    "ImportInProgress",
+    "ImportRejected",
+    "ImportResult",
+    "ImportRowResult",
     "InsufficientStock",
     "InvalidAdjustment",
     "InvalidRequest",

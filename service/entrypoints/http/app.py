@@ -137,7 +137,14 @@ def create_app(
     # Innermost: alerts of a request's writes are sent once its response is out.
     app.add_middleware(AfterResponseMiddleware)
     # Added last = outermost: the catch-all also covers the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=config.max_body_bytes,
+        path_limits={
+            "/api/inventory/import": config.import_max_bytes,
+            "/console/import": config.import_max_bytes,
+        },
+    )
     app.add_middleware(CatchAllMiddleware)
     # Outermost of all: one log line and an X-Request-Id for every answer, guards' included.
     app.add_middleware(RequestLogMiddleware)

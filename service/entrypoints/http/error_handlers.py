@@ -23,6 +23,7 @@ from cms_client.errors import Unauthorized as StoreUnauthorized
 from service.engine import (
     ConflictRetriesExhausted,
     IdempotencyKeyReused,
+    ImportInProgress,
     InsufficientStock,
     InvalidAdjustment,
     InvalidRequest,
@@ -51,6 +52,7 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     ReservationConflict: 409,
     InvalidAdjustment: 409,
     IdempotencyKeyReused: 409,
+    ImportInProgress: 409,
     ConflictRetriesExhausted: 503,
 }
 
