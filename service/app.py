@@ -24,6 +24,7 @@ from service.api.middleware import BodyLimitMiddleware, CatchAllMiddleware
 from service.api.routers import api_routers
 from service.config import ServiceSettings, load_settings
 from service.runtime import open_runtime
+from service.webhooks.stripe_signature import STRIPE_EVENT_MAX_BYTES
 
 logger = logging.getLogger("stocksync")
 
@@ -129,7 +130,13 @@ def create_app(
     # Innermost: alerts of a request's writes are sent once its response is out.
     app.add_middleware(AfterResponseMiddleware)
     # Added last = outermost: the catch-all also covers the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=config.max_body_bytes,
+        # Stripe events of types stocksync ignores can be big (invoices, subscriptions);
+        # a 413 would make Stripe retry them for days.
+        path_limits={"/api/stripe-webhook": max(STRIPE_EVENT_MAX_BYTES, config.max_body_bytes)},
+    )
     app.add_middleware(CatchAllMiddleware)
     for router in api_routers():
         app.include_router(router)

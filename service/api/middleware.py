@@ -45,22 +45,27 @@ class BodyLimitMiddleware:
     chunked upload cannot slip past the limit either.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: dict[str, int] | None = None
+    ) -> None:
+        """`path_limits`: a different limit for the routes at these exact paths."""
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
-                    await send_error(send, _too_large(self.max_bytes))
+                if declared > limit:
+                    await send_error(send, _too_large(limit))
                     return
         chunks: list[bytes] = []
         size = 0
@@ -72,8 +77,8 @@ class BodyLimitMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await send_error(send, _too_large(self.max_bytes))
+            if size > limit:
+                await send_error(send, _too_large(limit))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

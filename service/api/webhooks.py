@@ -166,7 +166,11 @@ async def stripe_webhook(
         event = verify_stripe_event(payload, stripe_signature, secrets)
     except WebhookRejected as exc:
         raise _rejected(exc) from None
-    handler = StripeEventHandler(services.inventory, stripe_gateway(request, services))
+    handler = StripeEventHandler(
+        services.inventory,
+        stripe_gateway(request, services),
+        livemode=services.settings.stripe_livemode(),
+    )
     outcome = await handler.handle(event)
     return StripeWebhookResponse.of(event.id, event.type, outcome)
 

@@ -29,7 +29,7 @@ from pydantic.alias_generators import to_camel
 from cms_client.clock import Clock, utc_now
 from cms_client.store import DocumentStore, MutationResult
 from schemas.base import format_timestamp
-from schemas.ids import editor_entry_id, reservation_id
+from schemas.ids import editor_entry_id, refunds_id, reservation_id
 from schemas.operations import (
     AdjustReason,
     AdjustRequest,
@@ -50,6 +50,7 @@ from schemas.operations import (
     StatusResult,
 )
 from schemas.records import ErrorType, Severity
+from schemas.refunds import RefundFacts, RefundsResult
 from schemas.reservation import RestoreReason, StockReservation
 from service.engine import sweeps
 from service.engine.errors import InsufficientStock, InvalidRequest, InventoryError
@@ -62,6 +63,7 @@ from service.engine.planners.adjust import plan_adjust, plan_editor_change, vali
 from service.engine.planners.commit import plan_commit
 from service.engine.planners.lifecycle import plan_release
 from service.engine.planners.payment import plan_record_payment_intent
+from service.engine.planners.refunds import plan_refunds
 from service.engine.planners.reserve import validate_reserve
 from service.engine.planners.reserve_group import (
     ReserveCall,
@@ -69,7 +71,11 @@ from service.engine.planners.reserve_group import (
     plan_reserve_group,
 )
 from service.engine.planners.restore import plan_restore, restore_key
-from service.engine.queries import RESERVATION_BY_PAYMENT_INTENT, overdue_reservations
+from service.engine.queries import (
+    RESERVATION_BY_PAYMENT_INTENT,
+    UNMATCHED_REFUNDS,
+    overdue_reservations,
+)
 from service.engine.resolver import ProductResolver
 from service.engine.settings import EngineSettings
 from service.engine.status_reader import read_status
@@ -342,6 +348,60 @@ class Inventory:
         return await self.executor.run(
             "restore", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
         )
+
+    async def settle_refunds(self, facts: RefundFacts) -> RefundsResult:
+        """Record what a Stripe event says about the refunds of one payment and move stock
+        to match all that is known (`service.engine.planners.refunds`): restored while a
+        refund is going back, taken out again when it failed or was canceled, held while
+        the payment is not recorded. Any order and any repeat of the facts ends in the same
+        stock. A session link already recorded on the refunds wins over `facts.session_id`.
+        Raises `InvalidRequest` when the facts name no payment.
+        """
+        key = facts.payment_key
+        if key is None:
+            raise InvalidRequest("a refund must name its payment intent or charge")
+        doc_id = refunds_id(key)
+        given = reservation_id(facts.session_id) if facts.session_id else None
+
+        async def step(att: Attempt) -> Plan[RefundsResult]:
+            await att.read([doc_id, *([given] if given else [])])
+            existing = att.snapshot.get(doc_id)
+            recorded = existing.get("sessionId") if existing is not None else None
+            session = recorded if isinstance(recorded, str) and recorded else facts.session_id
+            rid = reservation_id(session) if session else None
+            if rid is not None:
+                await self._read_reservation(att, rid)
+            plan = Plan[RefundsResult](att.snapshot, now=att.now, token=att.token)
+            return plan_refunds(plan, facts, doc_id, rid, held_for=self.settings.refund_hold)
+
+        lock = [doc_id, *(self._hold_lock(given) if given else [])]
+        return await self.executor.run("settle_refunds", step, lock=lock)
+
+    async def unmatched_refunds(
+        self, *, session_id: str | None = None, payment_intent_id: str | None = None
+    ) -> list[RefundFacts]:
+        """Refund documents still waiting for their payment (all, or those naming this
+        session or payment intent), as facts that settle them again (a query: may lag)."""
+        rows: Any = await self.store.query(
+            UNMATCHED_REFUNDS,
+            {
+                "session": session_id or "",
+                "intent": payment_intent_id or "",
+                "all": not (session_id or payment_intent_id),
+            },
+        )
+        found: list[RefundFacts] = []
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict):
+                continue
+            found.append(
+                RefundFacts(
+                    payment_intent_id=row.get("paymentIntentId") or None,
+                    charge_id=row.get("chargeId") or None,
+                    session_id=session_id or row.get("sessionId") or None,
+                )
+            )
+        return found
 
     async def record_payment_intent(
         self, session_id: str, payment_intent_id: str

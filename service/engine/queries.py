@@ -59,3 +59,12 @@ def purgeable_error_logs(limit: int) -> str:
         " && dateTime(coalesce(resolvedAt, createdAt)) < dateTime($cutoff)]"
         f" [0...{int(limit)}] {{_id}}"
     )
+
+
+#: Refund documents still waiting for their payment: all (`$all`), or those of a session or
+#: payment intent. Bounded: a call settles at most this many; the next reconcile goes on.
+UNMATCHED_REFUNDS = (
+    '*[_type == "stockRefunds" && state in ["held", "no_matching_payment", "foreign"]'
+    " && ($all || sessionId == $session || paymentIntentId == $intent)]"
+    " | order(createdAt asc) [0...200] {_id, paymentIntentId, chargeId, sessionId, state}"
+)

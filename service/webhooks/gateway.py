@@ -33,8 +33,9 @@ class StripeGateway(Protocol):
         """The checkout session as Stripe has it now; None when Stripe knows no such id."""
         ...
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
-        """The id of the checkout session that created the payment intent, if any."""
+    async def session_for_payment_intent(self, payment_intent_id: str) -> CheckoutSession | None:
+        """The checkout session that created the payment intent; None when Stripe knows
+        none (a payment that never went through Checkout)."""
         ...
 
     async def aclose(self) -> None: ...
@@ -75,7 +76,7 @@ class StripeApiGateway:
         found = await _lookup(self._stripe().v1.checkout.sessions.retrieve_async(session_id))
         return CheckoutSession.parse(found.to_dict()) if found is not None else None
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
+    async def session_for_payment_intent(self, payment_intent_id: str) -> CheckoutSession | None:
         page = await _lookup(
             self._stripe().v1.checkout.sessions.list_async(
                 {"payment_intent": payment_intent_id, "limit": 1}
@@ -85,8 +86,7 @@ class StripeApiGateway:
             return None
         data: Any = page.to_dict().get("data")
         if isinstance(data, list) and data and isinstance(data[0], dict):
-            found = data[0].get("id")
-            return found if isinstance(found, str) and found else None
+            return CheckoutSession.parse(data[0])
         return None
 
     async def aclose(self) -> None:

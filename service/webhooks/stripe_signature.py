@@ -14,6 +14,9 @@ from service.webhooks.stripe_payloads import StripeEvent
 
 #: Seconds a signature stays valid (Stripe's own default; each retry is signed anew).
 TOLERANCE_SECONDS = 300
+#: Largest Stripe delivery accepted: events of types stocksync ignores are answered 2xx up
+#: to this size (a 413 would make Stripe retry them for days).
+STRIPE_EVENT_MAX_BYTES = 1024 * 1024
 
 
 def verify_stripe_event(

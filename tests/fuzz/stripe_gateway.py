@@ -13,9 +13,9 @@ class KnownSessions:
     async def checkout_session(self, session_id: str) -> CheckoutSession | None:
         return self.sessions.get(session_id)
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
+    async def session_for_payment_intent(self, payment_intent_id: str) -> CheckoutSession | None:
         return next(
-            (s.id for s in self.sessions.values() if s.payment_intent_id == payment_intent_id),
+            (s for s in self.sessions.values() if s.payment_intent_id == payment_intent_id),
             None,
         )
 
