@@ -63,7 +63,7 @@ from service.engine.planners.adjust import plan_adjust, plan_editor_change, vali
 from service.engine.planners.commit import plan_commit
 from service.engine.planners.lifecycle import plan_release
 from service.engine.planners.payment import plan_record_payment_intent
-from service.engine.planners.refunds import plan_refunds
+from service.engine.planners.refunds import count_return, plan_refunds
 from service.engine.planners.reserve import validate_reserve
 from service.engine.planners.reserve_group import (
     ReserveCall,
@@ -72,6 +72,7 @@ from service.engine.planners.reserve_group import (
 )
 from service.engine.planners.restore import plan_restore, restore_key
 from service.engine.queries import (
+    REFUNDS_OF_REFUND,
     RESERVATION_BY_PAYMENT_INTENT,
     UNMATCHED_REFUNDS,
     overdue_reservations,
@@ -377,6 +378,17 @@ class Inventory:
         lock = [doc_id, *(self._hold_lock(given) if given else [])]
         return await self.executor.run("settle_refunds", step, lock=lock)
 
+    async def _sale_named(self, reference: str) -> str | None:
+        """The reservation a staff return names: a refund's (`re_...`, from its refund
+        records) or a checkout session's; None when it names none."""
+        if reference.startswith("re_"):
+            row: Any = await self.store.query(REFUNDS_OF_REFUND, {"refund": reference})
+            session = row.get("sessionId") if isinstance(row, dict) else None
+            return reservation_id(session) if isinstance(session, str) and session else None
+        rid = reservation_id(reference)
+        (doc,) = await self.store.get_documents([rid])
+        return rid if doc is not None else None
+
     async def unmatched_refunds(
         self, *, session_id: str | None = None, payment_intent_id: str | None = None
     ) -> list[RefundFacts]:
@@ -451,6 +463,7 @@ class Inventory:
         size: str | None = None,
         actor: str = "system",
         note: str | None = None,
+        reference: str | None = None,
         idempotency_keys: Sequence[str] = (),
     ) -> AdjustResult:
         """Change stock on hand of a product or variant, with a ledger entry by `actor`.
@@ -471,19 +484,24 @@ class Inventory:
             reason=reason,
             actor=actor,
             note=note,
+            reference=reference,
         )
         validate_adjust(request)
+        # A return naming a refund or a checkout counts on that sale (if it is one).
+        sale = await self._sale_named(reference) if reason == "return" and reference else None
 
         async def step(att: Attempt) -> Plan[AdjustResult]:
             resolved = await att.read_products([product_id], also=record_ids(idempotency_keys))
-            return self._keyed(
-                att,
-                idempotency_keys,
-                "adjust",
-                request,
-                AdjustResult,
-                lambda plan: plan_adjust(plan, request, resolved=resolved),
-            )
+            if sale is not None:
+                await self._read_reservation(att, sale)
+
+            def body(plan: Plan[AdjustResult]) -> object:
+                planned = plan_adjust(plan, request, resolved=resolved)
+                if sale is not None and planned.error is None and planned.result is not None:
+                    count_return(plan, sale, planned.result, reference or "")
+                return planned
+
+            return self._keyed(att, idempotency_keys, "adjust", request, AdjustResult, body)
 
         return await self.executor.run(
             "adjust", step, lock=[self.resolver.cached(product_id) or product_id]

@@ -68,3 +68,9 @@ UNMATCHED_REFUNDS = (
     " && ($all || sessionId == $session || paymentIntentId == $intent)]"
     " | order(createdAt asc) [0...200] {_id, paymentIntentId, chargeId, sessionId, state}"
 )
+
+#: The refund records that hold a refund id (a staff return naming `re_...`).
+REFUNDS_OF_REFUND = (
+    '*[_type == "stockRefunds" && $refund in refunds[].refundId] | order(createdAt desc) [0]'
+    " {sessionId}"
+)

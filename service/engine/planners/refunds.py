@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from schemas.operations import ItemChange
+from schemas.operations import AdjustResult, ItemChange
 from schemas.refunds import (
     ENDED_UNPAID,
     GOING_BACK,
@@ -169,9 +169,10 @@ def _settle(
         for key, quantity in wanted.items():
             remaining[key] -= quantity
     any_ended = any(r.status in ENDED_UNPAID for r in records)
-    covers_charge = doc.charge_amount is not None and any(
-        r.amount is not None and r.amount >= doc.charge_amount for r in records
+    known_back = sum(
+        r.amount or 0 for r in records if r.status is not None and r.status in GOING_BACK
     )
+    covers_charge = doc.charge_amount is not None and known_back >= doc.charge_amount
     rest_back = (doc.fully_refunded or covers_charge) and not any_ended
     lineless = [r for r in records if r.lines is None and r.lines_problem is None]
     if rest_back:
@@ -205,9 +206,7 @@ def _settle(
         before = old.record(record.refund_id) if old is not None else None
         newly_ended = before is None or before.status not in ENDED_UNPAID or not was_settled
         if record.status in ENDED_UNPAID and newly_ended:
-            _log_ended(
-                plan, doc, record, took_back=any(r == record.refund_id for r, _ in reversed_)
-            )
+            _log_ended(plan, doc, record, took_back=bool(reversed_))
     doc.state, doc.held_until, doc.resolved_at = "settled", None, None
     _update_reservation(plan, reservation, doc, other)
     changed = _save(plan, old, doc)
@@ -411,6 +410,50 @@ def _same(old: StockRefunds, new: StockRefunds) -> bool:
 
 def _record_changed(old: RefundRecord, new: RefundRecord) -> bool:
     return old.model_dump(exclude={"updated_at"}) != new.model_dump(exclude={"updated_at"})
+
+
+def count_return(
+    plan: Plan[Any], reservation_id: str, adjusted: AdjustResult, reference: str
+) -> None:
+    """A staff `return` naming this sale: the units put back count as returned on it (up
+    to what is still out), so later refunds restore only the rest."""
+    reservation = load_reservation(plan, reservation_id)
+    quantity = adjusted.new_stock - adjusted.previous_stock
+    if reservation is None or reservation.status not in SOLD or quantity <= 0:
+        return
+    items = []
+    counted = 0
+    for item in reservation.items:
+        same = item.product_id == adjusted.product_id and item.variant_key == adjusted.variant_key
+        take = min(quantity - counted, item.restorable) if same else 0
+        counted += take
+        items.append(
+            item.model_copy(update={"restored_quantity": item.restored_quantity + take})
+            if take
+            else item
+        )
+    if counted == 0:
+        return
+    fully = all(item.restorable == 0 for item in items)
+    update: dict[str, Any] = {
+        "items": items,
+        "status": "refunded" if fully else "partially_refunded",
+        "refunds": [
+            *reservation.refunds,
+            RefundEntry(
+                key=f"r{len(reservation.refunds)}",
+                reference=reference,
+                reason="return",
+                quantity=counted,
+                at=plan.now,
+            ),
+        ],
+    }
+    if fully and reservation.refunded_at is None:
+        update["refunded_at"] = plan.now
+    if not fully and reservation.partially_refunded_at is None:
+        update["partially_refunded_at"] = plan.now
+    save_reservation(plan, reservation.model_copy(update=update))
 
 
 # -- what staff are told ------------------------------------------------------------------
