@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import STOREFRONT
+from tests.http.conftest import CRON, STOREFRONT
 from tests.support.stripe.fake import FakeStripe
 from tests.support.stripe.server import serve
 from tests.webhooks import stripe_fixtures as sf
@@ -75,3 +75,18 @@ async def test_stripes_own_event_sequence_commits_once_then_a_full_refund_restor
         assert (await shop_on_fake.deliver(evt)).status_code == 200
     assert await shop_on_fake.counters() == (5, 0)
     assert await shop_on_fake.status(session) == "refunded"
+
+
+async def test_a_refund_stripe_says_never_went_through_checkout_is_foreign_at_once(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    intent = fake.direct_payment()
+    fake.refund(intent)
+    answers = [await shop_on_fake.deliver(evt) for evt in fake.drain()]
+
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    assert answers[-1].json()["action"] == "foreign_payment"
+    assert await shop_on_fake.error_logs() == []
+    held = await shop_on_fake.client.get("/api/cron/reconcile", headers=CRON)
+    assert held.json()["heldRefunds"] == {"applied": [], "held": [], "resolved": [intent]}

@@ -278,3 +278,39 @@ def _headers() -> None:
 
 
 __all__ = ["sf"]
+
+
+# -- delayed payment methods ---------------------------------------------------------------
+
+
+async def test_a_sepa_debit_that_settles_on_day_19_still_finds_its_hold(shop: Shop) -> None:
+    """SEPA Direct Debit may take up to 14 business days: the hold lasts 20 calendar days."""
+    fake = FakeStripe()
+    session = fake.create_session(payment_method_types=["sepa_debit"])["id"]
+    await shop.reserve(session, {"productId": "railcam", "quantity": 2})
+    fake.pay(session, delayed=True)
+    assert await deliver_all(shop, fake.drain()) == ["ignored", "payment_pending"]
+    reservation = await shop.inventory.reservation(session)
+    assert reservation is not None
+    assert (reservation.expires_at - shop.clock()).days == 20
+
+    shop.clock.advance(days=19)
+    swept = await shop.client.get("/api/cron/cleanup", headers=CRON_HEADERS)
+    assert swept.status_code == 200 and swept.json()["cleanup"]["expired"] == []
+    fake.settle(session)
+    actions = await deliver_all(shop, fake.drain())
+
+    assert "committed" in actions
+    assert await shop.counters() == (3, 0)
+
+
+async def test_the_delayed_payment_hold_is_configurable(open_shop: Any) -> None:
+    async with open_shop(delayed_payment_hold_days=30) as shop:
+        fake = FakeStripe()
+        session = fake.create_session(payment_method_types=["bacs_debit"])["id"]
+        await shop.reserve(session, {"productId": "railcam", "quantity": 1})
+        fake.pay(session, delayed=True)
+        await deliver_all(shop, fake.drain())
+        reservation = await shop.inventory.reservation(session)
+        assert reservation is not None
+        assert (reservation.expires_at - shop.clock()).days == 30
