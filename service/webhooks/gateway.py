@@ -9,7 +9,7 @@ Tests use it against respx, or replace it with any object of the `StripeGateway`
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from service.webhooks.stripe_payloads import CheckoutSession
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import stripe
 
 T = TypeVar("T")
+
+ExpireOutcome = Literal["expired", "not_open", "unknown"]
 
 
 class StripeLookupFailed(Exception):
@@ -36,6 +38,12 @@ class StripeGateway(Protocol):
     async def session_for_payment_intent(self, payment_intent_id: str) -> CheckoutSession | None:
         """The checkout session that created the payment intent; None when Stripe knows
         none (a payment that never went through Checkout)."""
+        ...
+
+    async def expire_session(self, session_id: str) -> ExpireOutcome:
+        """End an open Checkout Session (`POST /v1/checkout/sessions/{id}/expire`):
+        "expired", "not_open" (already complete or expired) or "unknown" (no such session).
+        Raises `StripeLookupFailed` when Stripe could not answer."""
         ...
 
     async def aclose(self) -> None: ...
@@ -88,6 +96,25 @@ class StripeApiGateway:
         if isinstance(data, list) and data and isinstance(data[0], dict):
             return CheckoutSession.parse(data[0])
         return None
+
+    async def expire_session(self, session_id: str) -> ExpireOutcome:
+        import stripe
+
+        try:
+            # Retried by the caller (tenacity), not twice over by the library too.
+            await self._stripe().v1.checkout.sessions.expire_async(
+                session_id, options={"max_network_retries": 0}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return "unknown"
+            if exc.http_status == 400 and exc.code != "rate_limit":
+                # "Only Checkout Sessions with a status in ["open"] can be expired."
+                return "not_open"
+            raise _lookup_failed(exc) from None
+        except stripe.StripeError as exc:
+            raise _lookup_failed(exc) from None
+        return "expired"
 
     async def aclose(self) -> None:
         if self._http is not None:
