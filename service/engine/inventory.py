@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from random import Random
 from typing import Any, TypeVar
@@ -82,6 +83,16 @@ from service.engine.settings import EngineSettings
 from service.engine.status_reader import read_status
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _CommitCall:
+    request: CommitRequest
+    reservation_id: str
+    keys: tuple[str, ...]
+
+
+CommitOutcome = CommitResult | InventoryError
 RequestT = TypeVar("RequestT", bound=BaseModel)
 
 
@@ -141,6 +152,12 @@ class Inventory:
             self._reserve_batch,
             max_size=self.settings.coalesce_max_group,
             before_seal=self._before_reserve_batch,
+        )
+        #: Payments of the same products ride one transaction too (like reserves).
+        self.commit_groups: CommitGroups[_CommitCall, CommitResult] = CommitGroups(
+            self._commit_group,
+            max_size=self.settings.coalesce_max_group,
+            before_seal=self._before_commit_batch,
         )
 
     # -- checkout holds --------------------------------------------------------------------
@@ -291,21 +308,88 @@ class Inventory:
         """
         request = _request(CommitRequest, session_id=session_id, payment_ref=payment_ref)
         rid = reservation_id(session_id)
+        call = _CommitCall(request, rid, tuple(idempotency_keys))
+        if self.settings.coalesce:
+            # Payments of the same products would queue behind each other's writes anyway:
+            # like reserves, they share a transaction (each keeps its own answer).
+            products = await self._products_held_by(rid)
+            if products:
+                return await self.commit_groups.submit(self._group_key(products), call)
+        (outcome,) = await self._commit_batch([call])
+        if isinstance(outcome, InventoryError):
+            raise outcome
+        return outcome
 
-        async def step(att: Attempt) -> Plan[CommitResult]:
-            await self._read_reservation(att, rid, also=record_ids(idempotency_keys))
-            return self._keyed(
-                att,
-                idempotency_keys,
-                "commit",
-                request,
-                CommitResult,
-                lambda plan: plan_commit(plan, request, rid),
-            )
+    async def _products_held_by(self, rid: str) -> tuple[str, ...]:
+        """The products a reservation holds: known to this instance, or read once."""
+        known = self._held_products.get(rid)
+        if known is not None:
+            return known
+        (doc,) = await self.store.get_documents([rid])
+        if doc is None:
+            return ()
+        products = tuple(p for p in doc.get("productIds") or [] if isinstance(p, str))
+        self._remember_products(rid, products)
+        return products
 
+    async def _commit_group(self, calls: Sequence[_CommitCall]) -> list[CommitOutcome]:
+        """A group's batch: its leader waited for the write slot before sealing it."""
+        return await self._commit_batch(calls, paced=True)
+
+    async def _commit_batch(
+        self, calls: Sequence[_CommitCall], *, paced: bool = False
+    ) -> list[CommitOutcome]:
+        """Commit every call in one transaction: one outcome per call, in order (a member
+        that fails leaves the others alone)."""
+        rids = [call.reservation_id for call in calls]
+        records = [record for call in calls for record in record_ids(call.keys)]
+
+        async def step(att: Attempt) -> Plan[list[CommitOutcome]]:
+            await att.read([*rids, *records, *self._known_products(rids)])
+            products = [
+                item["productId"]
+                for rid in rids
+                if (doc := att.snapshot.get(rid)) is not None
+                for item in doc.get("items") or []
+                if isinstance(item, dict) and isinstance(item.get("productId"), str)
+            ]
+            await att.read(products)
+            plan = Plan[list[CommitOutcome]](att.snapshot, now=att.now, token=att.token)
+            outcomes: list[CommitOutcome] = []
+            for call in calls:
+                fork: Plan[CommitResult] = plan.fork()
+
+                def body(member: Plan[CommitResult], call: _CommitCall = call) -> object:
+                    return plan_commit(member, call.request, call.reservation_id)
+
+                plan_keyed(
+                    fork,
+                    call.keys,
+                    "commit",
+                    call.request,
+                    CommitResult,
+                    body,
+                    retention=self.settings.idempotency_retention,
+                )
+                if fork.error is not None:
+                    outcomes.append(fork.error)
+                    continue
+                plan.adopt(fork)
+                outcomes.append(fork.outcome())
+            return plan.succeed(outcomes)
+
+        lock = [*rids, *self._known_products(rids)]
         return await self.executor.run(
-            "commit", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
+            "commit", step, after_write=self._remember_holds, lock=lock, pace_first=not paced
         )
+
+    def _known_products(self, rids: Iterable[str]) -> list[str]:
+        return list(dict.fromkeys(p for rid in rids for p in self._held_products.get(rid, ())))
+
+    async def _before_commit_batch(self, key: str) -> None:
+        """Wait for the next write slot before sealing, so payments arriving meanwhile ride
+        in the same transaction (as reserves do)."""
+        await self.executor.pace(spread=True)
 
     async def restore(
         self,

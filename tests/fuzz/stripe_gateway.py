@@ -19,5 +19,8 @@ class KnownSessions:
             None,
         )
 
+    async def expire_session(self, session_id: str) -> str:
+        return "not_open" if session_id in self.sessions else "unknown"
+
     async def aclose(self) -> None:
         return None
