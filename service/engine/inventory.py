@@ -332,9 +332,23 @@ class Inventory:
         self._remember_products(rid, products)
         return products
 
-    async def _commit_group(self, calls: Sequence[_CommitCall]) -> list[CommitOutcome]:
-        """A group's batch: its leader waited for the write slot before sealing it."""
-        return await self._commit_batch(calls, paced=True)
+    async def _commit_group(
+        self, calls: Sequence[_CommitCall], *, paced: bool = True
+    ) -> list[CommitOutcome]:
+        """A group's batch (its leader waited for the write slot before sealing it). One
+        transaction commits each reservation once: further payments of a reservation in the
+        same batch (a webhook and the success page at once) run after it, and replay."""
+        first: dict[str, int] = {}
+        for index, call in enumerate(calls):
+            first.setdefault(call.reservation_id, index)
+        now = [call for index, call in enumerate(calls) if first[call.reservation_id] == index]
+        later = [call for index, call in enumerate(calls) if first[call.reservation_id] != index]
+        outcomes = iter(await self._commit_batch(now, paced=paced))
+        rest = iter(await self._commit_group(later, paced=False) if later else [])
+        return [
+            next(outcomes) if first[call.reservation_id] == index else next(rest)
+            for index, call in enumerate(calls)
+        ]
 
     async def _commit_batch(
         self, calls: Sequence[_CommitCall], *, paced: bool = False
