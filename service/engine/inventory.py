@@ -17,10 +17,11 @@ returned again, marked `replayed`, to any later call with the same key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from random import Random
 from typing import Any, TypeVar
 
@@ -76,7 +77,7 @@ from service.engine.queries import (
     REFUNDS_OF_REFUND,
     RESERVATION_BY_PAYMENT_INTENT,
     UNMATCHED_REFUNDS,
-    overdue_reservations,
+    overdue_or_next,
 )
 from service.engine.resolver import ProductResolver
 from service.engine.settings import EngineSettings
@@ -148,6 +149,8 @@ class Inventory:
         #: likely writes nothing, so it does not wait for a write slot (only a hint).
         self._short_groups: OrderedDict[str, None] = OrderedDict()
         self._held_products: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        #: No hold is overdue before this (see `_overdue_holds`).
+        self._no_overdue_until: datetime | None = None
         self.reserve_groups: CommitGroups[ReserveCall, ReserveResult] = CommitGroups(
             self._reserve_batch,
             max_size=self.settings.coalesce_max_group,
@@ -797,16 +800,37 @@ class Inventory:
                 self._remember_products(doc_id, tuple(doc.get("productIds") or ()))
 
     async def _overdue_holds(self, att: Attempt, product_ids: Sequence[str]) -> list[str]:
-        """Overdue active holds on `product_ids`, read fresh with all their products."""
+        """Overdue active holds on `product_ids`, read fresh with all their products.
+
+        After a query that found no hold overdue at all, none can be before the earliest
+        expiry it reported (or, for holds created since, `min_ttl` after it): until then
+        the query is skipped. In a sell-out every refusal would otherwise query every hold.
+        """
+        if self._no_overdue_until is not None and att.now < self._no_overdue_until:
+            return []
         cutoff = att.now - self.settings.expire_grace
-        rows: Any = await self.store.query(
-            overdue_reservations(self.settings.sweep_batch_size),
+        found: Any = await self.store.query(
+            overdue_or_next(self.settings.sweep_batch_size),
             {"cutoff": format_timestamp(cutoff)},
         )
+        rows = found.get("overdue") if isinstance(found, dict) else None
+        rows = rows if isinstance(rows, list) else []
+        if not rows:
+            horizon = att.now + self.settings.min_ttl
+            upcoming = found.get("next") if isinstance(found, dict) else None
+            if isinstance(upcoming, str):
+                with contextlib.suppress(ValueError):
+                    next_due = datetime.fromisoformat(upcoming) + self.settings.expire_grace
+                    horizon = min(horizon, next_due)
+            self._no_overdue_until = horizon
+            return []
+        self._no_overdue_until = None
         wanted = set(product_ids)
         holds: list[str] = []
         products: list[str] = []
-        for row in rows if isinstance(rows, list) else []:
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
             held = [p for p in row.get("productIds") or [] if isinstance(p, str)]
             if wanted.intersection(held):
                 holds.append(row["_id"])

@@ -28,6 +28,15 @@ def overdue_reservations(limit: int) -> str:
     )
 
 
+def overdue_or_next(limit: int) -> str:
+    """`overdue_reservations`, and when the next active hold runs out (`next`)."""
+    return (
+        f'{{"overdue": {overdue_reservations(limit)},'
+        ' "next": *[_type == "stockReservation" && status == "active"]'
+        " | order(expiresAt asc) [0].expiresAt}"
+    )
+
+
 def active_reservations_page(limit: int) -> str:
     """A page of active reservations after `$after` (by `_id`)."""
     return (
