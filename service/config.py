@@ -177,6 +177,12 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = _env(
         "STOCKSYNC_MAX_BODY_BYTES", 65_536, "Largest request body accepted.", ge=1024
     )
+    import_max_bytes: int = _env(
+        "STOCKSYNC_IMPORT_MAX_BYTES",
+        5_000_000,
+        "Largest stock import file (POST /api/inventory/import and the console's upload).",
+        ge=1024,
+    )
     status_cache_seconds: int = _env(
         "STOCKSYNC_STATUS_CACHE_SECONDS",
         5,
@@ -210,6 +216,11 @@ class ServiceSettings(BaseSettings):
         "development",
         validation_alias=AliasChoices("STOCKSYNC_ENVIRONMENT", "VERCEL_ENV"),
         description="Shown by /api/inventory-health (Vercel sets VERCEL_ENV).",
+    )
+    log_format: Literal["json", "text"] = _env(
+        "STOCKSYNC_LOG_FORMAT",
+        "json",
+        "Logs as one JSON object per line (json) or as plain text lines (text).",
     )
 
     @field_validator(

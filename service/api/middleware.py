@@ -48,16 +48,19 @@ class BodyLimitMiddleware:
     def __init__(
         self, app: ASGIApp, *, max_bytes: int, path_limits: dict[str, int] | None = None
     ) -> None:
-        """`path_limits`: a different limit for the routes at these exact paths."""
+        """`path_limits`: other limits for exact paths (file uploads)."""
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
         self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
+        limit = self.path_limits.get(scope.get("path", ""), self.default_max_bytes)
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
