@@ -65,13 +65,9 @@ from service.engine.operations.editor_change import (
 )
 from service.engine.operations.error_logs import ErrorLogNotFound, resolve_error_log
 from service.engine.operations.held_refunds import (
-    HeldRefund,
     HeldRefundsReport,
     apply_held_refunds,
-    cancel_held_refund,
     commit_paid,
-    hold_refund,
-    manual_restock_or_done,
 )
 from service.engine.operations.housekeeping import (
     CleanupReport,
@@ -103,7 +99,6 @@ __all__ = [
     "EngineSettings",
     "ErrorLogNotFound",
     "ExpireResult",
-    "HeldRefund",
     "HeldRefundsReport",
     "IdempotencyKeyReused",
     "ImportInProgress",
@@ -137,12 +132,9 @@ __all__ = [
     "VariantNotFound",
     "VariantStatus",
     "apply_held_refunds",
-    "cancel_held_refund",
     "commit_paid",
     "got_worse",
-    "hold_refund",
     "is_overdue",
-    "manual_restock_or_done",
     "overdue_cutoff",
     "pacing_of",
     "product_changed",

@@ -27,6 +27,7 @@ from service.entrypoints.http.request_log import RequestLogMiddleware
 from service.entrypoints.http.routers import api_routers
 from service.entrypoints.http.tracing import install_tracing
 from service.integrations.alerts.after_response import AfterResponseMiddleware
+from service.integrations.stripe.signature import STRIPE_EVENT_MAX_BYTES
 
 logger = logging.getLogger("stocksync")
 
@@ -143,6 +144,9 @@ def create_app(
         path_limits={
             "/api/inventory/import": config.import_max_bytes,
             "/console/import": config.import_max_bytes,
+            # Stripe events of types stocksync ignores can be big (invoices, subscriptions);
+            # a 413 would make Stripe retry them for days.
+            "/api/stripe-webhook": max(STRIPE_EVENT_MAX_BYTES, config.max_body_bytes),
         },
     )
     app.add_middleware(CatchAllMiddleware)

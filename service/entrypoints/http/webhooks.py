@@ -22,6 +22,7 @@ from service.entrypoints.errors import ApiError
 from service.entrypoints.http.base_models import ResponseModel
 from service.entrypoints.http.error_responses import error_responses
 from service.entrypoints.http.security import Storefront
+from service.entrypoints.http.stripe_client import stripe_gateway
 from service.integrations.errors import WebhookRejected
 from service.integrations.outcome import Outcome
 from service.integrations.sanity.products import handle_product_delivery
@@ -32,7 +33,7 @@ from service.integrations.stripe.fulfillment import (
     Fulfillment,
     fulfill_checkout_session,
 )
-from service.integrations.stripe.gateway import StripeApiGateway, StripeGateway, StripeLookupFailed
+from service.integrations.stripe.gateway import StripeLookupFailed
 from service.integrations.stripe.signature import verify_stripe_event
 
 router = APIRouter(prefix="/api", tags=["webhooks"])
@@ -63,21 +64,6 @@ _RAW_JSON_BODY: dict[str, Any] = {
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
-
-
-def stripe_gateway(request: Request, services: Services) -> StripeGateway | None:
-    """The Stripe API gateway when `STRIPE_SECRET_KEY` is set, built on first use and kept
-    on `app.state.stripe_gateway` (tests may put their own there)."""
-    if services.settings.stripe_secret_key is None:
-        return None
-    gateway: StripeGateway | None = getattr(request.app.state, "stripe_gateway", None)
-    if gateway is None:
-        gateway = StripeApiGateway(
-            services.settings.stripe_secret_key.get_secret_value(),
-            api_base=services.settings.stripe_api_base,
-        )
-        request.app.state.stripe_gateway = gateway
-    return gateway
 
 
 def _rejected(exc: WebhookRejected) -> ApiError:
@@ -166,7 +152,11 @@ async def stripe_webhook(
         event = verify_stripe_event(payload, stripe_signature, secrets)
     except WebhookRejected as exc:
         raise _rejected(exc) from None
-    handler = StripeEventHandler(services.inventory, stripe_gateway(request, services))
+    handler = StripeEventHandler(
+        services.inventory,
+        stripe_gateway(request, services),
+        livemode=services.settings.stripe_livemode(),
+    )
     outcome = await handler.handle(event)
     return StripeWebhookResponse.of(event.id, event.type, outcome)
 
