@@ -384,7 +384,7 @@ class Compiler:
         # `[expr]`: by the spec's square-bracket disambiguation, a constant string is an
         # attribute name, a constant number an index, anything else a filter.
         predicate = self.compile(step.expr, False, True)
-        if predicate.const:
+        if predicate.const and _constant_expression(step.expr):
             value = predicate.value
             if type(value) is str:
                 return "plain", lambda r: t.RAttr(r, value)
@@ -621,6 +621,20 @@ class Compiler:
             ):
                 return frozenset(value.value)
         return None
+
+
+def _constant_expression(node: n.Node) -> bool:
+    """What the square-bracket rule treats as constant (as groq-js does): literals,
+    parameters and arithmetic over them; a function call such as now() is a filter."""
+    if isinstance(node, n.Literal | n.Param):
+        return True
+    if isinstance(node, n.Group):
+        return _constant_expression(node.inner)
+    if isinstance(node, n.Unary) and node.op in ("-", "+"):
+        return _constant_expression(node.operand)
+    if isinstance(node, n.Binary) and node.op in ("+", "-", "*", "/", "%", "**"):
+        return _constant_expression(node.left) and _constant_expression(node.right)
+    return False
 
 
 _SUBQUERIES = (n.Chain, n.PipeCall, n.FuncCall)

@@ -115,22 +115,32 @@ def _anywhere(
             _anywhere(test, item, parent, [*base, key], out)
 
 
+class _Missing:
+    """JavaScript's `undefined`: what a missing key reads as, unequal to null."""
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+
+MISSING: Any = _Missing()
+
+
 def _access(value: Any, part: str | int) -> Any:
-    """JavaScript's `value[part]` for JSON values."""
+    """JavaScript's `value[part]` for JSON values (MISSING for `undefined`)."""
     if type(value) is dict:
-        return value.get(part if type(part) is str else str(part))
+        return value.get(part if type(part) is str else str(part), MISSING)
     if type(value) is list or type(value) is str:
         index: int
         if isinstance(part, str):
             if part == "length":
                 return len(value)
             if not part.isdigit() or (len(part) > 1 and part[0] == "0"):
-                return None
+                return MISSING
             index = int(part)
         else:
             index = part
-        return value[index] if 0 <= index < len(value) else None
-    return None
+        return value[index] if 0 <= index < len(value) else MISSING
+    return MISSING
 
 
 def _falsy(value: Any) -> bool:
@@ -153,7 +163,10 @@ def value_at(value: Any, path: KeyPath) -> Any:
 
 
 def deep_equal(a: Any, b: Any) -> bool:
-    """Strict structural equality (JavaScript's `===` at the leaves: 1 is not true)."""
+    """Strict structural equality (JavaScript's `===` at the leaves: 1 is not true, null is
+    not undefined)."""
+    if a is MISSING or b is MISSING:
+        return a is b
     if a is None or b is None:
         return a is None and b is None
     ta, tb = type(a), type(b)
@@ -175,7 +188,7 @@ def deep_equal(a: Any, b: Any) -> bool:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
+    if value is None or value is MISSING:
         return "null"
     t = type(value)
     if t is bool:

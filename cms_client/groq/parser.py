@@ -686,7 +686,10 @@ def _check_score_base(query: str, pos: int, node: n.Node) -> None:
             continue
         if isinstance(node, n.Chain) and all(
             isinstance(step, n.SliceStep)
-            or (isinstance(step, n.BracketStep) and not isinstance(step.expr, n.Literal))
+            or (
+                isinstance(step, n.BracketStep)
+                and not (isinstance(step.expr, n.Literal) and type(step.expr.value) in (int, float))
+            )
             for step in node.steps
         ):
             node = node.base
