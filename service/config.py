@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,7 @@ DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 QUANTITY_CEILING = 10_000
 LINES_CEILING = 1_000
 TTL_CEILING_MINUTES = 24 * 60
+STRIPE_API_BASE = "https://api.stripe.com"
 
 
 def _env(name: str, default: Any, description: str, **constraints: Any) -> Any:
@@ -86,6 +87,10 @@ class ServiceSettings(BaseSettings):
     )
     stripe_secret_key: SecretStr | None = Field(
         None, description="Stripe API key, for looking up checkout sessions."
+    )
+    stripe_api_base: str = Field(
+        STRIPE_API_BASE,
+        description="Base URL of Stripe's API; point it at a local fake Stripe for testing.",
     )
     sanity_webhook_secret: SecretStr | None = Field(
         None, description="Secret of the Sanity GROQ-powered webhook."
@@ -152,6 +157,12 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = _env(
         "STOCKSYNC_MAX_BODY_BYTES", 65_536, "Largest request body accepted.", ge=1024
     )
+    import_max_bytes: int = _env(
+        "STOCKSYNC_IMPORT_MAX_BYTES",
+        5_000_000,
+        "Largest stock import file (POST /api/inventory/import and the console's upload).",
+        ge=1024,
+    )
     status_cache_seconds: int = _env(
         "STOCKSYNC_STATUS_CACHE_SECONDS",
         5,
@@ -186,6 +197,11 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("STOCKSYNC_ENVIRONMENT", "VERCEL_ENV"),
         description="Shown by /api/inventory-health (Vercel sets VERCEL_ENV).",
     )
+    log_format: Literal["json", "text"] = _env(
+        "STOCKSYNC_LOG_FORMAT",
+        "json",
+        "Logs as one JSON object per line (json) or as plain text lines (text).",
+    )
 
     @field_validator(
         "sanity_project_id",
@@ -196,6 +212,17 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("stripe_api_base", mode="before")
+    @classmethod
+    def _api_base(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return STRIPE_API_BASE
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            if not value.startswith(("https://", "http://")):
+                raise ValueError("STRIPE_API_BASE must be an http(s) URL")
+        return value
 
     @field_validator(
         "sanity_api_token",

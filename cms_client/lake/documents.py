@@ -31,7 +31,14 @@ class DocumentProblem(Exception):
 
 def random_token(length: int = REVISION_LENGTH) -> str:
     """A random base62 string, the shape of Sanity's revisions and transaction ids."""
-    return "".join(secrets.choice(_BASE62) for _ in range(length))
+    # One draw of random bytes, cut into base62 digits: ten times cheaper than a
+    # `secrets.choice` per character, and 192 bits leave no measurable bias over 22 digits.
+    number = int.from_bytes(secrets.token_bytes(24), "big")
+    digits = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        digits.append(_BASE62[digit])
+    return "".join(digits)
 
 
 def new_revision() -> str:

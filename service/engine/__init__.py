@@ -39,7 +39,14 @@ from service.engine.errors import (
 )
 from service.engine.executor import SERVICE_TRANSACTION_PREFIX
 from service.engine.inventory import Inventory
+from service.engine.planners.status import stock_state
 from service.engine.settings import EngineSettings
+from service.engine.stock_import import (
+    ImportInProgress,
+    ImportRejected,
+    ImportResult,
+    ImportRowResult,
+)
 
 __all__ = [
     "SERVICE_TRANSACTION_PREFIX",
@@ -49,6 +56,10 @@ __all__ = [
     "EngineSettings",
     "ExpireResult",
     "IdempotencyKeyReused",
+    "ImportInProgress",
+    "ImportRejected",
+    "ImportResult",
+    "ImportRowResult",
     "InsufficientStock",
     "InvalidAdjustment",
     "InvalidRequest",
@@ -71,4 +82,5 @@ __all__ = [
     "StatusResult",
     "VariantNotFound",
     "VariantStatus",
+    "stock_state",
 ]
