@@ -17,46 +17,66 @@ from pathlib import Path
 from typing import Any
 
 
-def run_raw(path: Path, n: int, *, synchronous: str = "FULL") -> dict[str, Any]:
-    """`n` sequential guarded increments of one document in a fresh file at `path`."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute(f"PRAGMA synchronous = {synchronous}")
-        connection.execute(
+class RawCounter:
+    """One document in its own SQLite file, incremented by guarded read-modify-writes."""
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.synchronous = synchronous
+        self.connection = sqlite3.connect(path, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode = WAL")
+        self.connection.execute(f"PRAGMA synchronous = {synchronous}")
+        self.connection.execute(
             "CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, rev TEXT, body TEXT)"
         )
         document = {"_id": "raw", "_type": "benchProduct", "stock": {"onHand": 0}}
-        connection.execute(
+        self.connection.execute(
             "INSERT OR REPLACE INTO documents VALUES ('raw', 'r0', ?)", (json.dumps(document),)
         )
+        self.done = 0
+        self.seconds = 0.0
+
+    def run(self, n: int) -> None:
+        """`n` increments, timed (adds to `seconds`)."""
+        execute = self.connection.execute
         started = time.perf_counter()
         for _ in range(n):
-            connection.execute("BEGIN IMMEDIATE")
-            rev, body = connection.execute(
-                "SELECT rev, body FROM documents WHERE id = 'raw'"
-            ).fetchone()
+            execute("BEGIN IMMEDIATE")
+            rev, body = execute("SELECT rev, body FROM documents WHERE id = 'raw'").fetchone()
             current = json.loads(body)
             current["stock"]["onHand"] += 1
             new_rev = secrets.token_hex(11)
             current["_rev"] = new_rev
-            updated = connection.execute(
+            updated = execute(
                 "UPDATE documents SET rev = ?, body = ? WHERE id = 'raw' AND rev = ?",
                 (new_rev, json.dumps(current), rev),
             ).rowcount
-            connection.execute("COMMIT")
+            execute("COMMIT")
             if updated != 1:
                 raise AssertionError("the guard failed with a single writer")
-        seconds = time.perf_counter() - started
-        (final,) = connection.execute("SELECT body FROM documents WHERE id = 'raw'").fetchone()
-        if json.loads(final)["stock"]["onHand"] != n:
+        self.seconds += time.perf_counter() - started
+        self.done += n
+
+    def figures(self) -> dict[str, Any]:
+        (final,) = self.connection.execute("SELECT body FROM documents WHERE id = 'raw'").fetchone()
+        if json.loads(final)["stock"]["onHand"] != self.done:
             raise AssertionError("lost updates in the raw baseline")
+        return {
+            "operations": self.done,
+            "synchronous": self.synchronous,
+            "seconds": round(self.seconds, 4),
+            "ops_per_second": round(self.done / self.seconds, 1) if self.seconds else None,
+            "mean_ms": round(1000 * self.seconds / self.done, 3) if self.done else None,
+        }
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def run_raw(path: Path, n: int, *, synchronous: str = "FULL") -> dict[str, Any]:
+    """`n` sequential guarded increments of one document in a fresh file at `path`."""
+    counter = RawCounter(path, synchronous=synchronous)
+    try:
+        counter.run(n)
+        return counter.figures()
     finally:
-        connection.close()
-    return {
-        "operations": n,
-        "synchronous": synchronous,
-        "seconds": round(seconds, 4),
-        "ops_per_second": round(n / seconds, 1) if seconds else None,
-        "mean_ms": round(1000 * seconds / n, 3) if n else None,
-    }
+        counter.close()

@@ -13,6 +13,7 @@ document nested thousands deep is refused, never a `RecursionError`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 #: Sanity: "nesting up to 20 levels" of attributes.
@@ -26,11 +27,13 @@ MAX_BODY_NESTING = MAX_NESTING + 12
 
 
 class LimitExceeded(Exception):
-    """A value outside Sanity's limits; `description` names where."""
+    """A value outside Sanity's limits; `description` names where. `not_json`: the value
+    is not JSON at all (NaN, an object of no JSON type, a key that is not a string)."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, *, not_json: bool = False) -> None:
         super().__init__(description)
         self.description = description
+        self.not_json = not_json
 
 
 def _where(path: list[str]) -> str:
@@ -66,7 +69,7 @@ def _within_limits(value: Any, max_nesting: int) -> bool:
             if levels > max_nesting:
                 return False
             for key, child in item.items():
-                if type(key) is str and not key.isascii() and _lone_surrogate(key):
+                if type(key) is not str or (not key.isascii() and _lone_surrogate(key)):
                     return False
                 if type(child) in (dict, list):
                     push((child, levels))
@@ -89,11 +92,13 @@ def _within_limits(value: Any, max_nesting: int) -> bool:
 
 def _scalar_ok(item: Any) -> bool:
     kind = type(item)
-    if kind is int:
-        return bool(INT64_MIN <= item <= INT64_MAX)
     if kind is str:
         return item.isascii() or not _lone_surrogate(item)
-    return True
+    if kind is int:
+        return bool(INT64_MIN <= item <= INT64_MAX)
+    if kind is float:
+        return math.isfinite(item)
+    return item is None or kind is bool
 
 
 def _describe(value: Any, max_nesting: int, what: str) -> None:
@@ -109,7 +114,9 @@ def _describe(value: Any, max_nesting: int, what: str) -> None:
                     f"{_where(path)} nests deeper than {max_nesting} levels (Sanity's limit)"
                 )
             for key, child in item.items():
-                if isinstance(key, str) and _lone_surrogate(key):
+                if not isinstance(key, str):
+                    raise LimitExceeded(f"a key in {_where(path)} is not a string", not_json=True)
+                if _lone_surrogate(key):
                     raise LimitExceeded(f"a key in {_where(path)} is not valid Unicode")
                 stack.append((child, levels, [*path, f".{key}" if path else str(key)]))
         elif isinstance(item, list):
@@ -128,8 +135,16 @@ def _describe(value: Any, max_nesting: int, what: str) -> None:
                 raise LimitExceeded(
                     f"{_where(path)} is an integer outside the 64-bit range Sanity stores"
                 )
-        elif isinstance(item, str) and _lone_surrogate(item):
-            raise LimitExceeded(f"{_where(path)} is not valid Unicode (a lone surrogate)")
+        elif isinstance(item, str):
+            if _lone_surrogate(item):
+                raise LimitExceeded(f"{_where(path)} is not valid Unicode (a lone surrogate)")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise LimitExceeded(f"{_where(path)} is {item}, not a JSON number", not_json=True)
+        elif item is not None:
+            raise LimitExceeded(
+                f"{_where(path)} is a {type(item).__name__}, not a JSON value", not_json=True
+            )
 
 
 def check_document(document: dict[str, Any]) -> None:

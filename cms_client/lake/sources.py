@@ -70,6 +70,9 @@ class DocumentCache:
             for stale in list(self._entries)[:excess]:
                 self._entries.pop(stale, None)
 
+    def clear(self) -> None:
+        self._entries = {}
+
     def forget(self, doc_id: str) -> None:
         self._entries.pop(doc_id, None)
 

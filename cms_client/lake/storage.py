@@ -5,7 +5,9 @@ processes may open the same file: WAL lets readers run beside the one writer, wr
 the lock up front (`BEGIN IMMEDIATE`) so a transaction never fails half-way on a lock, and
 the busy timeout makes a writer wait its turn instead of failing.
 
-Each committed transaction gets a row in `transactions`; its `seq` (strictly increasing)
+Each committed transaction gets a row in `transactions`; its `seq` (strictly increasing:
+rows are never deleted, so SQLite's next rowid is always above every earlier one; files
+made before used AUTOINCREMENT, which does the same at the cost of a page per commit)
 stamps every document it wrote, so a cached parse of a document is valid exactly while
 the stored `seq` is unchanged, whichever process wrote it. The table also makes transaction
 ids unique per dataset.
@@ -26,13 +28,21 @@ from cms_client.ids import published_id
 BUSY_TIMEOUT_SECONDS = 30.0
 #: SQLite's default limit on `?` parameters is 32766 on current builds; stay well under it.
 _BATCH = 900
+#: Ids `bodies` reads in one statement (so one consistent state without a transaction).
+READ_BATCH = _BATCH
+#: WAL pages between checkpoints (SQLite's default is 1000). A lake commit writes several
+#: pages (document, index, transaction log), so the default would checkpoint — copy pages
+#: and fsync the database file — every couple of hundred writes. Durability is the WAL's
+#: fsync at each commit either way.
+WAL_CHECKPOINT_PAGES = 4000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transactions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     dataset TEXT NOT NULL,
     id TEXT NOT NULL,
     committed_at TEXT NOT NULL,
+    changes TEXT,
     UNIQUE (dataset, id)
 );
 CREATE TABLE IF NOT EXISTS documents (
@@ -56,8 +66,12 @@ _CHANGES_COLUMN = "ALTER TABLE transactions ADD COLUMN changes TEXT"
 CHANGE_LOG_KEEP = 10_000
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # One encoder for every call: `json.dumps` with options builds a new one each time.
+    return _ENCODER.encode(document)
 
 
 def _batches(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -80,6 +94,7 @@ class LakeDatabase:
         durable: bool = True,
         shared: bool = False,
         create_schema: bool = True,
+        busy_timeout_s: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
         """`durable=False` (a scratch lake) skips the fsyncs; `shared=True` lets the connection
         move between threads (one at a time); `create_schema=False` trusts it exists."""
@@ -87,13 +102,14 @@ class LakeDatabase:
         target = ":memory:" if path is None else os.fspath(path)
         self.connection = sqlite3.connect(
             target,
-            timeout=BUSY_TIMEOUT_SECONDS,
+            timeout=busy_timeout_s,
             isolation_level=None,
             check_same_thread=not shared,
         )
-        self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        self.connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         if path is not None:
             self.connection.execute("PRAGMA journal_mode = WAL")
+            self.connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         # FULL: a transaction reported as committed survives a power cut, not just a crash.
         self.connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
         self.connection.execute("PRAGMA foreign_keys = OFF")

@@ -19,7 +19,9 @@ Choices where Sanity's behaviour is unconfirmed (reference notes, section 9):
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -115,15 +117,14 @@ class _Transaction:
         if handler is None:
             raise bad_mutation(index, "invalidMutationError", f"Unknown mutation type {kind!r}")
         try:
+            # Also proves the mutation is JSON (no NaN, no other Python objects).
             check_value(spec, max_nesting=MAX_BODY_NESTING, what=kind)
         except LimitExceeded as exc:
+            if exc.not_json:
+                raise bad_mutation(
+                    index, "invalidMutationError", f"Mutation is not valid JSON: {exc.description}"
+                ) from None
             raise bad_mutation(index, LIMIT_ERROR, exc.description) from None
-        try:
-            dumps(spec)
-        except (TypeError, ValueError) as exc:
-            raise bad_mutation(
-                index, "invalidMutationError", f"Mutation is not valid JSON: {exc}"
-            ) from exc
         try:
             handler(self, index, spec)
         except DocumentProblem as exc:
@@ -307,6 +308,16 @@ def check_transaction_id(transaction_id: Any) -> str:
     return transaction_id
 
 
+@dataclass(frozen=True)
+class TransactionRequest:
+    """One mutate call, as the writer thread receives it."""
+
+    mutations: Sequence[Any]
+    now: datetime
+    transaction_id: str | None = None
+    return_documents: bool = True
+
+
 def run_transaction(
     db: LakeDatabase,
     cache: DocumentCache,
@@ -318,40 +329,100 @@ def run_transaction(
     dry_run: bool = False,
 ) -> MutationResult:
     """Apply `mutations` atomically (or, with `dry_run`, only compute the outcome)."""
+    request = TransactionRequest(mutations, now, transaction_id, return_documents)
+    if dry_run:
+        with db.snapshot():
+            result, _written = _apply(db, cache, request, dry_run=True)
+        return result
+    (outcome,) = run_transactions(db, cache, [request])
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def run_transactions(
+    db: LakeDatabase, cache: DocumentCache, requests: Sequence[TransactionRequest]
+) -> list[MutationResult | Exception]:
+    """Commit several mutate calls with one SQLite commit (group commit): one fsync makes
+    all of them durable, and none is answered before it. Each runs in call order under its
+    own savepoint, sees the ones before it, and fails alone (a refused transaction writes
+    nothing); a database error fails them all, since none was committed."""
+    outcomes: list[MutationResult | Exception] = []
+    committed: list[tuple[int, dict[str, Document | None]]] = []
+    connection = db.connection
+    try:
+        with db.write():
+            if len(requests) == 1:
+                # Alone, a refusal rolls the whole transaction back: no savepoint needed.
+                result, applied = _apply(db, cache, requests[0], dry_run=False)
+                outcomes.append(result)
+                committed.append(applied)
+                requests = []
+            for request in requests:
+                connection.execute("SAVEPOINT lake_transaction")
+                try:
+                    result, applied = _apply(db, cache, request, dry_run=False)
+                except sqlite3.Error:
+                    raise
+                except Exception as exc:  # the caller's refusal, answered to that caller
+                    connection.execute("ROLLBACK TO lake_transaction")
+                    connection.execute("RELEASE lake_transaction")
+                    outcomes.append(exc)
+                    continue
+                connection.execute("RELEASE lake_transaction")
+                outcomes.append(result)
+                committed.append(applied)
+    except sqlite3.Error:
+        # Nothing was committed; what the batch's reads cached from its own uncommitted
+        # writes must go (their seqs will be used again).
+        cache.clear()
+        raise
+    except Exception as exc:  # a lone transaction refused: rolled back, answered to its caller
+        if len(outcomes) or len(committed):
+            raise
+        return [exc]
+    # Only after the commit: a rolled-back write must never reach the cache.
+    for seq, documents in committed:
+        for doc_id, document in documents.items():
+            if document is None:
+                cache.forget(doc_id)
+            else:
+                cache.store(doc_id, seq, document)
+    return outcomes
+
+
+def _apply(
+    db: LakeDatabase, cache: DocumentCache, request: TransactionRequest, *, dry_run: bool
+) -> tuple[MutationResult, tuple[int, dict[str, Document | None]]]:
+    mutations = request.mutations
     if isinstance(mutations, str | bytes | Mapping):
         raise BadRequest(
             "mutations must be an array",
             body={"error": {"type": "httpBadRequest", "description": "mutations must be an array"}},
         )
+    transaction_id = request.transaction_id
     chosen = check_transaction_id(transaction_id) if transaction_id is not None else None
-    guard = db.snapshot() if dry_run else db.write()
-    with guard:
-        # A random revision is 131 bits: checking it for a repeat would cost a statement per
-        # write for nothing (the unique index still guards it). A chosen id is checked.
-        revision = chosen or new_revision()
-        if chosen is not None and db.transaction_exists(chosen):
-            raise transaction_id_used(chosen)
-        transaction = _Transaction(db, cache, revision, now)
-        for index, mutation in enumerate(mutations):
-            transaction.apply(index, mutation)
-        written = transaction.stamp()
-        bodies = _checked_bodies(written, transaction.working)
-        if dry_run:
-            return transaction.result(return_documents=return_documents)
-        changes = _change_log(mutations, transaction.working, bodies)
-        seq = db.record_transaction(revision, transaction.timestamp, changes)
-        for doc_id, document in written.items():
-            if document is None:
-                db.remove(doc_id)
-            else:
-                db.put(document, seq, body=bodies[doc_id])
-    # Only after the commit: a rolled-back write must never reach the cache.
+    # A random revision is 131 bits: checking it for a repeat would cost a statement per
+    # write for nothing (the unique index still guards it). A chosen id is checked.
+    revision = chosen or new_revision()
+    if chosen is not None and db.transaction_exists(chosen):
+        raise transaction_id_used(chosen)
+    transaction = _Transaction(db, cache, revision, request.now)
+    for index, mutation in enumerate(mutations):
+        transaction.apply(index, mutation)
+    written = transaction.stamp()
+    bodies = _checked_bodies(written, transaction.working)
+    result = transaction.result(return_documents=request.return_documents)
+    if dry_run:
+        return result, (0, {})
+    changes = _change_log(mutations, transaction.working, bodies)
+    seq = db.record_transaction(revision, transaction.timestamp, changes)
     for doc_id, document in written.items():
         if document is None:
-            cache.forget(doc_id)
+            db.remove(doc_id)
         else:
-            cache.store(doc_id, seq, document)
-    return transaction.result(return_documents=return_documents)
+            db.put(document, seq, body=bodies[doc_id])
+    return result, (seq, written)
 
 
 def _change_log(

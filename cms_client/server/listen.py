@@ -32,7 +32,7 @@ from starlette.responses import Response, StreamingResponse
 
 from cms_client import groq
 from cms_client.error_bodies import query_error_body, status_body
-from cms_client.errors import QueryError
+from cms_client.errors import QueryError, StoreUnavailable
 from cms_client.ids import is_published, is_version
 from cms_client.lake.feed import Change, FeedClosed, Subscription
 from cms_client.server.errors import Refusal
@@ -157,7 +157,15 @@ class Listen:
         if not isinstance(self.store, Listenable):
             raise Refusal(404, status_body(404, "This store does not support listening"))
         listener = _Listener(request, admission.anonymous)
-        subscription = None if listener.problem else await self.store.subscribe()
+        subscription: Subscription | None = None
+        if listener.problem is None:
+            try:
+                subscription = await self.store.subscribe()
+            except (FeedClosed, StoreUnavailable):
+                # Stopping: tell the client to come back (to the next server).
+                return StreamingResponse(
+                    iter([_event("reconnect", {})]), media_type="text/event-stream"
+                )
         return StreamingResponse(
             _stream(listener, subscription),
             media_type="text/event-stream",

@@ -202,7 +202,10 @@ def test_an_id_twice_in_the_file(tmp_path: Path):
         ('{"_id": "a"}\n', r"in.ndjson:1: document 'a': Document is missing required field"),
         ('["not", "a", "document"]\n', r"in.ndjson:1: a document must be a JSON object"),
         ('{"_id": "a..b", "_type": "t"}\n', r"in.ndjson:1: document 'a..b': Malformed document"),
-        ('{"_id": "a", "_type": "t", "x": NaN}\n', r"in.ndjson:1: document 'a' is not storable"),
+        (
+            '{"_id": "a", "_type": "t", "x": NaN}\n',
+            r"in.ndjson:1: document 'a': x is nan, not a JSON number",
+        ),
     ],
 )
 async def test_bad_lines_are_named_and_nothing_is_imported(

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from cms_client.lake import Lake
+from cms_client.server import bind_socket, serve_lake
 from tests.server.conftest import API, AUTH, TOKEN, mutate
 from tests.server.test_serve import running
 
@@ -177,3 +178,29 @@ async def test_anonymous_listeners_of_a_public_dataset_never_see_drafts(tmp_path
             _name, only = await events.next()
     assert only["documentId"] == "p1"
     assert only["transactionTotalEvents"] == 1
+
+
+async def test_a_stopping_server_ends_listen_streams_with_reconnect(tmp_path: Path) -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    stop = asyncio.Event()
+    server = asyncio.create_task(
+        serve_lake(tmp_path / "lake.sqlite3", sock=sock, stop=stop, log_level="critical")
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for _ in range(200):
+                try:
+                    await http.get(f"{API}/doc/production/probe")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.02)
+            async with listening(http, PRODUCTS) as events:
+                assert (await events.next())[0] == "welcome"
+                stop.set()
+                name, _data = await events.next()
+        assert name == "reconnect"
+        await asyncio.wait_for(server, timeout=10)
+    finally:
+        stop.set()
+        sock.close()
