@@ -183,6 +183,7 @@ class ProductStatus(Model):
     id: str = Field(description="The product's `_id`.")
     title: str | None
     slug: str | None
+    sku: str | None = None
     total: int
     reserved: int
     available: int

@@ -26,6 +26,8 @@ DEMO_ACTOR = "demo"
 class DemoProduct:
     slug: str
     title: str
+    #: The product's SKU; each size's is this plus the size (e.g. TEE-HALLOWEEN-M).
+    sku: str
     stock: int = 0
     #: size -> stock, for sized products (sizes lower-case, as the shop's Studio stores them).
     sizes: Mapping[str, int] | None = None
@@ -41,6 +43,7 @@ class DemoProduct:
             "_type": "product",
             "title": self.title,
             "slug": {"_type": "slug", "current": self.slug},
+            "sku": self.sku,
             "stockQuantity": 0,
             "reservedQuantity": 0,
         }
@@ -48,7 +51,13 @@ class DemoProduct:
             doc["lowStockThreshold"] = self.low_stock_threshold
         if self.sizes is not None:
             doc["variants"] = [
-                {"_key": f"size-{size}", "size": size, "stockQuantity": 0, "reservedQuantity": 0}
+                {
+                    "_key": f"size-{size}",
+                    "size": size,
+                    "sku": f"{self.sku}-{size.upper()}",
+                    "stockQuantity": 0,
+                    "reservedQuantity": 0,
+                }
                 for size in self.sizes
             ]
         return doc
@@ -60,11 +69,13 @@ class DemoProduct:
 
 
 CATALOGUE: tuple[DemoProduct, ...] = (
-    DemoProduct("railcam", "Railcam", stock=5),
-    DemoProduct("halloween-tee", "Halloween Tee", sizes={"s": 3, "m": 2}),
-    DemoProduct("railways-and-sleepers", "Railways and Sleepers", stock=0),
-    DemoProduct("station-hoodie", "Station Hoodie", sizes={"s": 8, "m": 0, "l": 4}),
-    DemoProduct("timetable-zine", "Timetable Zine", stock=40, low_stock_threshold=10),
+    DemoProduct("railcam", "Railcam", "CAM-RAIL", stock=5),
+    DemoProduct("halloween-tee", "Halloween Tee", "TEE-HALLOWEEN", sizes={"s": 3, "m": 2}),
+    DemoProduct("railways-and-sleepers", "Railways and Sleepers", "BOOK-RAILWAYS", stock=0),
+    DemoProduct("station-hoodie", "Station Hoodie", "HOOD-STATION", sizes={"s": 8, "m": 0, "l": 4}),
+    DemoProduct(
+        "timetable-zine", "Timetable Zine", "ZINE-TIMETABLE", stock=40, low_stock_threshold=10
+    ),
 )
 
 _ANY_PRODUCT = 'count(*[_type == "product"])'

@@ -275,6 +275,9 @@ class ProductStock(ResponseModel):
     id: str = Field(description="The product's `_id`.")
     title: str | None = None
     slug: str | None = None
+    sku: str | None = Field(
+        default=None, description="The product's SKU (sizes: `variants[].sku`)."
+    )
     total_stock: int = Field(description="For sized products, the sum over sizes.")
     reserved_stock: int
     available_stock: int
@@ -290,6 +293,7 @@ class ProductStock(ResponseModel):
             id=product.id,
             title=product.title,
             slug=product.slug,
+            sku=product.sku,
             total_stock=product.total,
             reserved_stock=product.reserved,
             available_stock=product.available,
