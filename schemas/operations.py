@@ -230,3 +230,5 @@ class AdjustRequest(Model):
     reason: AdjustReason
     actor: str = "system"
     note: str | None = None
+    #: Staff override: set stock below what open checkouts hold (they may then oversell).
+    allow_below_reserved: bool = False

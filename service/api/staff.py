@@ -81,6 +81,7 @@ async def adjust(
         actor=staff.name,
         note=body.note,
         idempotency_keys=keys,
+        allow_below_reserved=body.allow_below_reserved,
     )
     return AdjustResponse(
         message=f"Stock {result.previous_stock} -> {result.new_stock} ({result.reason})",

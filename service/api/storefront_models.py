@@ -22,7 +22,7 @@ from schemas.operations import (
     VariantStatus,
 )
 from schemas.reservation import ReservationStatus
-from service.api.base_models import RequestModel, ResponseModel
+from service.api.base_models import LineModel, RequestModel, ResponseModel
 from service.config import LINES_CEILING, QUANTITY_CEILING, TTL_CEILING_MINUTES
 
 ProductRef = Annotated[
@@ -61,8 +61,8 @@ VariantKey = Annotated[
 ]
 
 
-class StockOperation(RequestModel):
-    """One cart line."""
+class StockOperation(LineModel):
+    """One cart line (other fields of the line are ignored)."""
 
     product_id: ProductRef
     quantity: int = Field(
@@ -114,7 +114,9 @@ class ReservedLine(ResponseModel):
     size: str | None = None
     variant_key: str | None = None
     quantity: int
-    available: int = Field(description="Units available before this reservation.")
+    available: int = Field(
+        description="Units still available to other shoppers once this hold is counted."
+    )
 
     @classmethod
     def of(cls, line: LineOutcome) -> ReservedLine:
@@ -125,7 +127,8 @@ class ReservedLine(ResponseModel):
             size=line.size,
             variant_key=line.variant_key,
             quantity=line.requested,
-            available=line.available,
+            # The engine reports what it found before holding; the shopper wants what is left.
+            available=max(0, line.available - line.requested),
         )
 
 
@@ -164,7 +167,7 @@ class ReserveStockResponse(ResponseModel):
                                 "size": "m",
                                 "variantKey": "size-m",
                                 "quantity": 2,
-                                "available": 2,
+                                "available": 0,
                             }
                         ],
                     },
@@ -339,7 +342,9 @@ class StockStatusResponse(ResponseModel):
     timestamp: Timestamp
 
 
-class CartItem(RequestModel):
+class CartItem(LineModel):
+    """One cart line to check (other fields of the line are ignored)."""
+
     product_id: ProductRef
     quantity: int = Field(ge=1, le=QUANTITY_CEILING)
     size: Size = None

@@ -149,7 +149,7 @@ def test_a_manager_finds_a_product_adjusts_it_and_signs_out(page: Page, receiver
     form.get_by_label("Reason").select_option("correction")
     form.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Refused: stock of product-timetable-zine would go below zero: {ZINE_STOCK - 43} -> "
+        f"Refused: stock of Timetable Zine would go below zero: {ZINE_STOCK - 43} -> "
     )
     assert zine_stock(page) == str(ZINE_STOCK - 43)
 
