@@ -232,3 +232,6 @@ class AdjustRequest(Model):
     note: str | None = None
     #: Staff override: set stock below what open checkouts hold (they may then oversell).
     allow_below_reserved: bool = False
+    #: With reason `return`: the refund (`re_...`) or checkout session the units came back
+    #: from; they then count as returned on that sale.
+    reference: str | None = None

@@ -27,6 +27,7 @@ from service.api.routers import api_routers
 from service.config import ServiceSettings, load_settings
 from service.runtime import open_runtime
 from service.tracing import install_tracing
+from service.webhooks.stripe_signature import STRIPE_EVENT_MAX_BYTES
 
 logger = logging.getLogger("stocksync")
 
@@ -136,7 +137,17 @@ def create_app(
     # Innermost: alerts of a request's writes are sent once its response is out.
     app.add_middleware(AfterResponseMiddleware)
     # Added last = outermost: the catch-all also covers the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=config.max_body_bytes,
+        path_limits={
+            "/api/inventory/import": config.import_max_bytes,
+            "/console/import": config.import_max_bytes,
+            # Stripe events of types stocksync ignores can be big (invoices, subscriptions);
+            # a 413 would make Stripe retry them for days.
+            "/api/stripe-webhook": max(STRIPE_EVENT_MAX_BYTES, config.max_body_bytes),
+        },
+    )
     app.add_middleware(CatchAllMiddleware)
     # Outermost of all: one log line and an X-Request-Id for every answer, guards' included.
     app.add_middleware(RequestLogMiddleware)

@@ -34,6 +34,7 @@ from service.engine.errors import (
     ReservationNotFound,
     VariantNotFound,
 )
+from service.engine.stock_import import ImportInProgress
 from service.http_errors import ApiError, error_body
 
 #: Seconds a caller should wait after a store outage or exhausted conflict retries.
@@ -51,6 +52,7 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     ReservationConflict: 409,
     InvalidAdjustment: 409,
     IdempotencyKeyReused: 409,
+    ImportInProgress: 409,
     ConflictRetriesExhausted: 503,
 }
 
