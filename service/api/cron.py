@@ -6,9 +6,10 @@ does is `service.maintenance`'s, shared with the staff route and the CLI.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 
 from schemas.base import Timestamp
 from schemas.operations import ReconcileResult
@@ -16,6 +17,7 @@ from service.api.base_models import ResponseModel
 from service.api.context import Services, get_services
 from service.api.error_responses import error_responses
 from service.api.security import Cron
+from service.http_errors import ApiError
 from service.maintenance import CleanupReport, run_cleanup, run_reconcile
 from service.webhooks.held_refunds import HeldRefundsReport
 
@@ -60,4 +62,39 @@ async def reconcile(services: ServicesDep, caller: Cron) -> ReconcileJob:
     report = await run_reconcile(services.inventory)
     return ReconcileJob(
         reconcile=report.reconcile, held_refunds=report.held_refunds, timestamp=services.clock()
+    )
+
+
+class ReorderDigestJob(ResponseModel):
+    success: Literal[True] = True
+    job: Literal["reorder-digest"] = "reorder-digest"
+    delivered: bool = Field(description="Whether the alert channel accepted the digest.")
+    count: int = Field(description="Lines at or below their reorder point.")
+    digest: dict[str, Any] = Field(description="The message sent.")
+    timestamp: Timestamp
+
+
+@router.get(
+    "/reorder-digest",
+    response_model=ReorderDigestJob,
+    summary="Send the daily digest of everything at or below its reorder point",
+    responses=error_responses(401, 503),
+)
+async def reorder_digest(services: ServicesDep, caller: Cron) -> ReorderDigestJob:
+    """Posts the reorder list (`GET /api/inventory/reorder`) to the alert channel
+    (`LOW_STOCK_WEBHOOK_URL`); 503 `not_configured` when that is unset."""
+    if services.reorder_alerts is None:
+        raise ApiError(
+            503,
+            "not_configured",
+            "LOW_STOCK_WEBHOOK_URL is not set: there is no channel to send the digest to.",
+            details={"variable": "LOW_STOCK_WEBHOOK_URL"},
+        )
+    now = services.clock()
+    sent = await services.reorder_alerts.digest(now=now)
+    return ReorderDigestJob(
+        delivered=sent["delivered"],
+        count=sent["payload"]["count"],
+        digest=sent["payload"],
+        timestamp=now,
     )
