@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from schemas.operations import LineRequest
 from service.api.cart_check import check_cart
@@ -24,6 +24,8 @@ from service.api.storefront_models import (
     StockOperation,
     StockStatusResponse,
 )
+from service.api.stripe_client import stripe_gateway
+from service.webhooks.session_expiry import end_checkout_sessions
 
 router = APIRouter(prefix="/api", tags=["storefront"])
 
@@ -83,13 +85,15 @@ async def reserve_stock(
 )
 async def release_stock(
     body: ReleaseStockRequest,
+    request: Request,
     services: ServicesDep,
     caller: Storefront,
     idempotency_key: IdempotencyKey = None,
 ) -> ReleaseStockResponse:
     """Only an active hold can be released: an unknown session is 404
     `reservation_not_found`, a hold already released, expired or paid is 409
-    `reservation_not_active`. With `operations`, only those lines are released."""
+    `reservation_not_active`. With `operations`, only those lines are released. With
+    `STRIPE_SECRET_KEY`, releasing a whole hold also expires its Checkout Session."""
     if body.operations is not None:
         _too_many("operations", len(body.operations), services.settings.max_lines)
     keys = [f"release:{body.session_id}:{idempotency_key}"] if idempotency_key else []
@@ -98,6 +102,13 @@ async def release_stock(
         _lines(body.operations) if body.operations else None,
         idempotency_keys=keys,
     )
+    if result.status == "released" and not result.replayed:
+        await end_checkout_sessions(
+            stripe_gateway(request, services),
+            services.inventory,
+            [result.session_id],
+            sleep=services.inventory.executor.sleep,
+        )
     return ReleaseStockResponse.of(result)
 
 
