@@ -18,8 +18,9 @@ from service.api.context import Services, get_services
 from service.api.error_responses import error_responses
 from service.api.security import Cron
 from service.api.stripe_client import stripe_gateway
-from service.http_errors import ApiError
 from service.maintenance import CleanupReport, run_cleanup, run_reconcile
+from service.reports.stock_metrics import DEFAULT_WINDOW_DAYS
+from service.reports.stock_reports import reorder_report
 from service.webhooks.held_refunds import HeldRefundsReport
 from service.webhooks.session_expiry import SessionsEnded, end_checkout_sessions
 
@@ -81,6 +82,7 @@ class ReorderDigestJob(ResponseModel):
     success: Literal[True] = True
     job: Literal["reorder-digest"] = "reorder-digest"
     delivered: bool = Field(description="Whether the alert channel accepted the digest.")
+    message: str | None = Field(default=None, description="Why nothing was sent, if so.")
     count: int = Field(description="Lines at or below their reorder point.")
     digest: dict[str, Any] = Field(description="The message sent.")
     timestamp: Timestamp
@@ -94,15 +96,27 @@ class ReorderDigestJob(ResponseModel):
 )
 async def reorder_digest(services: ServicesDep, caller: Cron) -> ReorderDigestJob:
     """Posts the reorder list (`GET /api/inventory/reorder`) to the alert channel
-    (`LOW_STOCK_WEBHOOK_URL`); 503 `not_configured` when that is unset."""
-    if services.reorder_alerts is None:
-        raise ApiError(
-            503,
-            "not_configured",
-            "LOW_STOCK_WEBHOOK_URL is not set: there is no channel to send the digest to.",
-            details={"variable": "LOW_STOCK_WEBHOOK_URL"},
-        )
+    (`LOW_STOCK_WEBHOOK_URL`). Without a channel nothing is sent: `delivered` is false and
+    `message` says why (the digest is still in the answer)."""
     now = services.clock()
+    if services.reorder_alerts is None:
+        # Imported here: the alert modules (and httpx) load only when needed.
+        from service.alerts.reorder import digest_message
+
+        report = await reorder_report(
+            services.store,
+            now=now,
+            days=DEFAULT_WINDOW_DAYS,
+            default_threshold=services.settings.low_stock_threshold,
+        )
+        payload = digest_message(report.items, at=now)
+        return ReorderDigestJob(
+            delivered=False,
+            message="LOW_STOCK_WEBHOOK_URL is not set: there is no channel to send it to",
+            count=payload["count"],
+            digest=payload,
+            timestamp=now,
+        )
     sent = await services.reorder_alerts.digest(now=now)
     return ReorderDigestJob(
         delivered=sent["delivered"],

@@ -100,9 +100,10 @@ async def test_the_daily_digest_lists_every_line_at_or_below_its_point(
     assert "2 line(s)" in digest["text"]
 
 
-async def test_the_digest_needs_an_alert_channel(clock: ManualClock) -> None:
+async def test_without_an_alert_channel_the_digest_says_it_was_not_sent(clock: ManualClock) -> None:
     cron = {"Authorization": "Bearer cron-secret-123456789"}
     async with serving(clock, cron_secret="cron-secret-123456789") as (client, _):
         answer = await client.get("/api/cron/reorder-digest", headers=cron)
-    assert answer.status_code == 503
-    assert answer.json()["code"] == "not_configured"
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["delivered"] is False
+    assert "LOW_STOCK_WEBHOOK_URL" in answer.json()["message"]
