@@ -106,6 +106,11 @@ class Product(SanityDocument):
     type: Literal["product"] = Field(default=PRODUCT_TYPE, alias="_type")
     title: str | None = None
     slug: Slug | None = None
+    sku: str | None = Field(
+        default=None,
+        title="SKU",
+        description="Stock-keeping unit of the product (sized products: each size has its own).",
+    )
     stock_quantity: Counter = Field(
         default=0,
         title="Stock",
@@ -150,6 +155,7 @@ class Product(SanityDocument):
 
 #: The product fields stocksync owns or reads; the generated Studio schema covers these.
 PRODUCT_STOCK_FIELDS = (
+    "sku",
     "stock_quantity",
     "reserved_quantity",
     "low_stock_threshold",

@@ -55,6 +55,8 @@ class AdjustForm:
     amount: str = ""
     reason: str = ""
     note: str = ""
+    #: The staff override of the below-reserved refusal.
+    below_reserved: bool = False
 
     @property
     def variant_key(self) -> str | None:
@@ -80,6 +82,7 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
         amount=fields.get("amount", "").strip(),
         reason=fields.get("reason", ""),
         note=fields.get("note", "").strip(),
+        below_reserved=fields.get("below_reserved") == "yes",
     )
     reason = choice(form.reason, ADJUST_REASONS)
     if reason is None:

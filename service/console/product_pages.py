@@ -195,6 +195,7 @@ async def adjust(request: Request, ref: str) -> Response:
             size=form.size,
             actor=current.session.name,
             note=form.note or None,
+            allow_below_reserved=form.below_reserved,
         )
     except InventoryError as error:
         return await product_page(
