@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -40,12 +42,15 @@ def test_export_edit_import_round_trip(tmp_path: Path, capsys: pytest.CaptureFix
     assert "exported 8 stock lines" in capsys.readouterr().out
     text = out.read_text()
     assert text.startswith("productId,documentId,title,sku,size,variantKey,stock,")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    for row in rows:
+        if row["documentId"] == "product-railcam":
+            row["stock"] = "8"
     edited = tmp_path / "edited.csv"
-    edited.write_text(
-        text.replace(
-            "railcam,product-railcam,Railcam,,,,5,", "railcam,product-railcam,Railcam,,,,8,"
-        )
-    )
+    with edited.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
     dry = main(
         ["stock", "import", str(edited), "--dry-run", "--reason", "correction", "--data", str(data)]
