@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from schemas.operations import CellDrift
-from service.engine.holds import load_reservation
-from service.engine.plan import Plan
-from service.engine.stock import Cell, ProductStock
+from service.engine.model.holds import load_reservation
+from service.engine.model.plan import Plan
+from service.engine.model.stock import Cell, ProductStock
 
 
 @dataclass
