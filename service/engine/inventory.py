@@ -293,6 +293,7 @@ class Inventory:
         reference: str | None = None,
         dry_run: bool = False,
         idempotency_key: str | None = None,
+        progress: Callable[[int], object] | None = None,
     ) -> ImportResult:
         """Apply many stock adjustments (an import file's rows) all together or not at all.
 
@@ -302,7 +303,8 @@ class Inventory:
         changes stock writes one ledger entry (its reason, `reference` or the row's own, by
         `actor`), in chunks of whole products per transaction, undone if a later chunk fails
         (see `service.engine.operations.stock_import`). With `idempotency_key` a repeat returns
-        the first result (`replayed`), or raises `ImportInProgress` while it runs.
+        the first result (`replayed`), or raises `ImportInProgress` while it runs. `progress`
+        is called with the number of rows applied after each transaction.
         """
         return await stock_import_op.import_stock(
             self.executor,
@@ -311,6 +313,7 @@ class Inventory:
             reference=reference,
             dry_run=dry_run,
             idempotency_key=idempotency_key,
+            progress=progress,
         )
 
     async def status(self, product_ids: Sequence[str]) -> StatusResult:

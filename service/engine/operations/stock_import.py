@@ -229,6 +229,7 @@ class StockImport:
         reference: str,
         journal: str,
         log_error: Callable[..., Any],
+        progress: Callable[[int], object] | None = None,
     ) -> None:
         self.executor = executor
         self.rows = list(rows)
@@ -236,6 +237,7 @@ class StockImport:
         self.reference = reference
         self.journal = journal
         self.log_error = log_error
+        self.progress = progress
         self.refs = list(dict.fromkeys(row.product_ref for row in self.rows if row.error is None))
         self.transactions = 0
         self.ledgered = 0
@@ -279,6 +281,8 @@ class StockImport:
                 results.extend(outcome[0])
                 done.append(outcome[1])
                 self.ledgered += len(outcome[1])
+                if self.progress is not None:
+                    self.progress(len(results))
         except (InventoryError, StoreError) as exc:
             await self._undo(done, exc)
             raise
@@ -429,6 +433,7 @@ async def import_stock(
     reference: str | None = None,
     dry_run: bool = False,
     idempotency_key: str | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ImportResult:
     """See `Inventory.import_stock`."""
     token = executor.token_factory()
@@ -441,6 +446,7 @@ async def import_stock(
         reference=reference,
         journal=journal_id(key, token),
         log_error=functools.partial(log_error, executor),
+        progress=progress,
     )
     if key is not None and not dry_run:
         earlier = await run.replayed()
