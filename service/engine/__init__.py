@@ -11,6 +11,8 @@ see docs/architecture.md). What it offers:
   `resolve_error_log`.
 - The shop's states, defined once (`model/states.py`): `stock_state`, `worst_state`,
   `got_worse`, `is_overdue`, `overdue_cutoff` and `OVERDUE_HOLD` (its GROQ form).
+- `retry_guarded_write`: the one retry policy (tenacity) for single-document guarded
+  writes outside the executor (resolving an error log, claiming an alert).
 - `ProductStock` and `product_status` (reading a product document as the engine does),
   `EngineSettings`, `MutationPacing` / `pacing_of`, the domain errors, and the result
   payloads re-exported from `schemas.operations`.
@@ -86,9 +88,11 @@ from service.engine.planners.status import product_status
 from service.engine.queries import OVERDUE_HOLD
 from service.engine.settings import EngineSettings
 from service.engine.unit_of_work.executor import SERVICE_TRANSACTION_PREFIX
+from service.engine.unit_of_work.guarded_retry import GUARDED_WRITE_ATTEMPTS, retry_guarded_write
 from service.engine.unit_of_work.pacing import MutationPacing, pacing_of
 
 __all__ = [
+    "GUARDED_WRITE_ATTEMPTS",
     "OVERDUE_HOLD",
     "SERVICE_TRANSACTION_PREFIX",
     "STOCK_STATE_RANK",
@@ -142,6 +146,7 @@ __all__ = [
     "product_changed",
     "product_status",
     "resolve_error_log",
+    "retry_guarded_write",
     "run_cleanup",
     "run_reconcile",
     "stock_state",

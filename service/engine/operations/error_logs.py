@@ -1,7 +1,8 @@
 """Error logs: write one for a person to look at; resolve one (who, when, why).
 
 Resolving changes no stock, so it is one guarded patch of the log (design rule 1: read
-fresh, patch with `ifRevisionID`, re-read and retry on a conflict, bounded), not a planned
+fresh, patch with `ifRevisionID`, re-read and retry on a conflict, bounded: the one
+policy of `service.engine.unit_of_work.guarded_retry`), not a planned
 transaction. It lives in the engine because it writes: read models only read.
 """
 
@@ -11,15 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from cms_client import mutations as m
-from cms_client.errors import RevisionConflict
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
 from schemas.records import ERROR_LOG_TYPE, ErrorLog, ErrorType, Severity
-from service.engine.errors import ConflictRetriesExhausted
 from service.engine.model.plan import Plan
 from service.engine.unit_of_work.executor import Attempt, Executor
-
-RESOLVE_ATTEMPTS = 5
+from service.engine.unit_of_work.guarded_retry import retry_guarded_write
 
 
 async def log_error(
@@ -74,26 +72,18 @@ async def resolve_error_log(
     }
     if note:
         resolution["resolutionNote"] = note
-    for _ in range(RESOLVE_ATTEMPTS):
+
+    async def attempt() -> tuple[ErrorLog, bool]:
         (doc,) = await store.get_documents([log_id])
         if doc is None or doc.get("_type") != ERROR_LOG_TYPE:
             raise ErrorLogNotFound(log_id)
         log = ErrorLog.model_validate(doc)
         if log.resolved:
             return log, False
-        try:
-            result = await store.mutate(
-                [
-                    m.patch(
-                        log_id,
-                        if_revision_id=doc["_rev"],
-                        set=resolution,
-                    )
-                ],
-                idempotent=True,
-            )
-        except RevisionConflict:
-            continue
+        result = await store.mutate(
+            [m.patch(log_id, if_revision_id=doc["_rev"], set=resolution)],
+            idempotent=True,
+        )
         written = result.documents().get(log_id)
         updated = (
             ErrorLog.model_validate(written)
@@ -108,4 +98,5 @@ async def resolve_error_log(
             )
         )
         return updated, True
-    raise ConflictRetriesExhausted("resolve", RESOLVE_ATTEMPTS)
+
+    return await retry_guarded_write("resolve", attempt)

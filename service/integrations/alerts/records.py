@@ -16,16 +16,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from cms_client import mutations as m
-from cms_client.errors import DocumentExists, DocumentMissing, RevisionConflict
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
 from schemas.ids import NAMESPACE
-from service.engine import ConflictRetriesExhausted
+from service.engine import retry_guarded_write
 from service.integrations.alerts.crossings import Crossing
 
 ALERT_TYPE: Final = "inventoryAlert"
 ALERT_PREFIX: Final = f"{NAMESPACE}.alert."
-CLAIM_ATTEMPTS = 6
 
 _CLEAN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _MAX_ID = 128
@@ -69,7 +67,8 @@ async def record_crossing(store: DocumentStore, crossing: Crossing) -> bool:
     alert that must now be sent (False: a recovery, or already announced, or stale)."""
     doc_id = alert_id(crossing.product_id, crossing.line)
     stamp = format_timestamp(crossing.at)
-    for _ in range(CLAIM_ATTEMPTS):
+
+    async def attempt() -> bool:
         (doc,) = await store.get_documents([doc_id])
         changed = _changed_at(doc) if doc else None
         if changed is not None and changed > crossing.at:
@@ -83,20 +82,18 @@ async def record_crossing(store: DocumentStore, crossing: Crossing) -> bool:
             fields = {"alerted": [], "changedAt": stamp}
         else:
             return False
-        try:
-            if doc is None:
-                await store.mutate(
-                    [m.create(_new_record(doc_id, crossing, fields))],
-                    return_documents=False,
-                    idempotent=True,
-                )
-            else:
-                await store.mutate(
-                    [m.patch(doc_id, if_revision_id=doc["_rev"], set=fields)],
-                    return_documents=False,
-                    idempotent=True,
-                )
-        except (RevisionConflict, DocumentExists, DocumentMissing):
-            continue
+        if doc is None:
+            await store.mutate(
+                [m.create(_new_record(doc_id, crossing, fields))],
+                return_documents=False,
+                idempotent=True,
+            )
+        else:
+            await store.mutate(
+                [m.patch(doc_id, if_revision_id=doc["_rev"], set=fields)],
+                return_documents=False,
+                idempotent=True,
+            )
         return crossing.is_alert
-    raise ConflictRetriesExhausted("record low-stock alert", CLAIM_ATTEMPTS)
+
+    return await retry_guarded_write("record low-stock alert", attempt)

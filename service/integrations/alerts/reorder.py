@@ -23,12 +23,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cms_client import mutations as m
-from cms_client.errors import DocumentExists, DocumentMissing, RevisionConflict
+from cms_client.errors import DocumentMissing
 from cms_client.store import DocumentStore, MutationResult
 from schemas.base import format_timestamp
 from schemas.ids import NAMESPACE
 from schemas.ledger import LEDGER_TYPE, InventoryTransaction
-from service.engine import ConflictRetriesExhausted, Inventory
+from service.engine import ConflictRetriesExhausted, Inventory, retry_guarded_write
 from service.integrations.alerts.after_response import defer
 from service.integrations.alerts.delivery import WebhookSender
 from service.read_models.stock_lines import StockLine, product_lines
@@ -48,7 +48,6 @@ REORDER_PREFIX: Final = f"{NAMESPACE}.reorder."
 REORDER_DIGEST_TYPE: Final = "inventoryReorderDigest"
 #: A digest claim older than this was left by a run that died mid-send: take it over.
 DIGEST_CLAIM_TTL: Final = timedelta(minutes=10)
-CLAIM_ATTEMPTS: Final = 6
 _CLEAN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
 
@@ -136,7 +135,8 @@ async def claim(store: DocumentStore, crossing: ReorderCrossing) -> bool:
     line = crossing.line
     doc_id = state_id(line.document_id, line.variant_key, line.size)
     stamp = format_timestamp(crossing.at)
-    for _ in range(CLAIM_ATTEMPTS):
+
+    async def attempt() -> bool:
         (doc,) = await store.get_documents([doc_id])
         changed = doc.get("changedAt") if doc else None
         if isinstance(changed, str) and changed > stamp:
@@ -148,26 +148,24 @@ async def claim(store: DocumentStore, crossing: ReorderCrossing) -> bool:
             fields = {"armed": True, "changedAt": stamp}
         else:
             return False
-        try:
-            if doc is None:
-                new = {"_id": doc_id, "_type": REORDER_STATE_TYPE, "productId": line.document_id}
-                if line.variant_key:
-                    new["variantKey"] = line.variant_key
-                if line.size:
-                    new["size"] = line.size
-                await store.mutate(
-                    [m.create({**new, **fields})], return_documents=False, idempotent=True
-                )
-            else:
-                await store.mutate(
-                    [m.patch(doc_id, if_revision_id=doc["_rev"], set=fields)],
-                    return_documents=False,
-                    idempotent=True,
-                )
-        except (RevisionConflict, DocumentExists, DocumentMissing):
-            continue
+        if doc is None:
+            new = {"_id": doc_id, "_type": REORDER_STATE_TYPE, "productId": line.document_id}
+            if line.variant_key:
+                new["variantKey"] = line.variant_key
+            if line.size:
+                new["size"] = line.size
+            await store.mutate(
+                [m.create({**new, **fields})], return_documents=False, idempotent=True
+            )
+        else:
+            await store.mutate(
+                [m.patch(doc_id, if_revision_id=doc["_rev"], set=fields)],
+                return_documents=False,
+                idempotent=True,
+            )
         return crossing.due
-    raise ConflictRetriesExhausted("record reorder alert", CLAIM_ATTEMPTS)
+
+    return await retry_guarded_write("record reorder alert", attempt)
 
 
 def digest_day_id(day: str) -> str:
@@ -182,29 +180,32 @@ async def claim_digest_day(store: DocumentStore, day: str, *, now: datetime) -> 
     doc_id = digest_day_id(day)
     stamp = format_timestamp(now)
     fields = {"status": "sending", "claimedAt": stamp}
-    for _ in range(CLAIM_ATTEMPTS):
+
+    async def attempt() -> str | None:
         (doc,) = await store.get_documents([doc_id])
-        try:
-            if doc is None:
-                new = {"_id": doc_id, "_type": REORDER_DIGEST_TYPE, "day": day, **fields}
-                await store.mutate([m.create(new)], return_documents=False, idempotent=True)
-                return None
-            status = doc.get("status")
-            claimed_at = doc.get("claimedAt")
-            stale = isinstance(claimed_at, str) and claimed_at < format_timestamp(
-                now - DIGEST_CLAIM_TTL
-            )
-            if status == "sent" or (status == "sending" and not stale):
-                return str(status)
-            await store.mutate(
-                [m.patch(doc_id, if_revision_id=doc["_rev"], set=fields)],
-                return_documents=False,
-                idempotent=True,
-            )
+        if doc is None:
+            new = {"_id": doc_id, "_type": REORDER_DIGEST_TYPE, "day": day, **fields}
+            await store.mutate([m.create(new)], return_documents=False, idempotent=True)
             return None
-        except (RevisionConflict, DocumentExists, DocumentMissing):
-            continue
-    return "sending"
+        status = doc.get("status")
+        claimed_at = doc.get("claimedAt")
+        stale = isinstance(claimed_at, str) and claimed_at < format_timestamp(
+            now - DIGEST_CLAIM_TTL
+        )
+        if status == "sent" or (status == "sending" and not stale):
+            return str(status)
+        await store.mutate(
+            [m.patch(doc_id, if_revision_id=doc["_rev"], set=fields)],
+            return_documents=False,
+            idempotent=True,
+        )
+        return None
+
+    try:
+        return await retry_guarded_write("claim reorder digest", attempt)
+    except ConflictRetriesExhausted:
+        # Other runs kept winning the claim: one of them is sending it.
+        return "sending"
 
 
 async def settle_digest_day(
