@@ -13,6 +13,8 @@ see docs/architecture.md). What it offers:
   `got_worse`, `is_overdue`, `overdue_cutoff` and `OVERDUE_HOLD` (its GROQ form).
 - `retry_guarded_write`: the one retry policy (tenacity) for single-document guarded
   writes outside the executor (resolving an error log, claiming an alert).
+- `pages_by_id` / `rows_of`: the one paging helper (keyset walk of every row of a query)
+  and tolerant rows, shared with the read models.
 - `ProductStock` and `product_status` (reading a product document as the engine does),
   `EngineSettings`, `MutationPacing` / `pacing_of`, the domain errors, and the result
   payloads re-exported from `schemas.operations`.
@@ -84,6 +86,7 @@ from service.engine.operations.stock_import import (
     ImportResult,
     ImportRowResult,
 )
+from service.engine.paging import pages_by_id, rows_of
 from service.engine.planners.status import product_status
 from service.engine.queries import OVERDUE_HOLD
 from service.engine.settings import EngineSettings
@@ -143,10 +146,12 @@ __all__ = [
     "is_overdue",
     "overdue_cutoff",
     "pacing_of",
+    "pages_by_id",
     "product_changed",
     "product_status",
     "resolve_error_log",
     "retry_guarded_write",
+    "rows_of",
     "run_cleanup",
     "run_reconcile",
     "stock_state",

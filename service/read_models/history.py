@@ -11,8 +11,8 @@ from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp, format_timestamp
 from schemas.ledger import LEDGER_TYPE, InventoryTransaction, LedgerEntryType
 from schemas.operations import ProductStatus
-from service.engine import Inventory, ProductNotFound
-from service.read_models.paging import NEWEST_FIRST, Page, fetch_page, rows_of
+from service.engine import Inventory, ProductNotFound, rows_of
+from service.read_models.paging import NEWEST_FIRST, Page, fetch_page
 
 #: Entries the summary adds up at most (a summary of a longer range says it is partial).
 SUMMARY_LIMIT = 10_000

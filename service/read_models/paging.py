@@ -1,4 +1,6 @@
-"""Keyset pagination over `createdAt desc, _id desc`, with an opaque cursor.
+"""Keyset pagination over `createdAt desc, _id desc`, with an opaque cursor (the API's
+pages). Walking every row of a query is the engine's `pages_by_id`, reached through the
+facade like `rows_of`.
 
 Offsets would shift while new ledger entries arrive at the head; a cursor naming the last
 row seen does not.
@@ -16,7 +18,7 @@ from pydantic import Field
 
 from cms_client.store import DocumentStore
 from schemas.base import Model
-from service.engine import InvalidRequest
+from service.engine import InvalidRequest, rows_of
 
 #: Filter clause continuing after the cursor row (`$cursorAt`, `$cursorId`).
 AFTER_CURSOR = "(createdAt < $cursorAt || (createdAt == $cursorAt && _id < $cursorId))"
@@ -66,10 +68,6 @@ def paged(rows: Sequence[dict[str, Any]], limit: int) -> tuple[list[dict[str, An
     return page, Page(
         limit=limit, has_more=more, next_cursor=encode_cursor(page[-1]) if more and page else None
     )
-
-
-def rows_of(value: Any) -> list[dict[str, Any]]:
-    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
 async def fetch_page(

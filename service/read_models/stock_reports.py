@@ -18,7 +18,7 @@ from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp, format_timestamp
 from schemas.ledger import LEDGER_TYPE
 from schemas.stock_csv import EXPORT_COLUMNS, PURCHASE_ORDER_COLUMNS, Cell, write_csv
-from service.read_models.paging import rows_of
+from service.engine import pages_by_id
 from service.read_models.stock_lines import StockLine, all_lines
 from service.read_models.stock_metrics import (
     METRIC_TYPES,
@@ -41,19 +41,15 @@ _PRODUCT_FIELDS = (
 async def read_lines(store: DocumentStore, default_threshold: int) -> list[StockLine]:
     """Every stock line of every published product, ordered by product `_id`."""
     docs: list[dict[str, Any]] = []
-    after = ""
-    while True:
-        page = rows_of(
-            await store.query(
-                f'*[_type == "product" && _id > $after] | order(_id asc) [0...{PAGE_SIZE}]'
-                f"{{{_PRODUCT_FIELDS}}}",
-                {"after": after},
-            )
-        )
+    async for page in pages_by_id(
+        store,
+        lambda limit: (
+            f'*[_type == "product" && _id > $after] | order(_id asc) [0...{limit}]'
+            f"{{{_PRODUCT_FIELDS}}}"
+        ),
+        page_size=PAGE_SIZE,
+    ):
         docs.extend(page)
-        if len(page) < PAGE_SIZE:
-            break
-        after = page[-1]["_id"]
     return all_lines(docs, default_threshold)
 
 
@@ -62,27 +58,23 @@ async def read_sales(
 ) -> list[dict[str, Any]]:
     """Ledger entries that sell or give back units, created in [since, until]."""
     entries: list[dict[str, Any]] = []
-    after = ""
-    while True:
-        page = rows_of(
-            await store.query(
-                f'*[_type == "{LEDGER_TYPE}" && type in $types && _id > $after'
-                " && dateTime(createdAt) >= dateTime($since)"
-                " && dateTime(createdAt) <= dateTime($until)]"
-                f" | order(_id asc) [0...{PAGE_SIZE}]"
-                "{_id, productId, variantKey, size, type, quantityChange}",
-                {
-                    "types": list(METRIC_TYPES),
-                    "after": after,
-                    "since": format_timestamp(since),
-                    "until": format_timestamp(until),
-                },
-            )
-        )
+    async for page in pages_by_id(
+        store,
+        lambda limit: (
+            f'*[_type == "{LEDGER_TYPE}" && type in $types && _id > $after'
+            " && dateTime(createdAt) >= dateTime($since)"
+            " && dateTime(createdAt) <= dateTime($until)]"
+            f" | order(_id asc) [0...{limit}]"
+            "{_id, productId, variantKey, size, type, quantityChange}"
+        ),
+        {
+            "types": list(METRIC_TYPES),
+            "since": format_timestamp(since),
+            "until": format_timestamp(until),
+        },
+        page_size=PAGE_SIZE,
+    ):
         entries.extend(page)
-        if len(page) < PAGE_SIZE:
-            break
-        after = page[-1]["_id"]
     return entries
 
 

@@ -56,6 +56,7 @@ from service.engine.inventory import Inventory
 from service.engine.model.plan import Plan
 from service.engine.model.snapshot import Snapshot
 from service.engine.model.stock import Cell, ProductStock
+from service.engine.paging import rows_with_id
 from service.engine.planners.reconcile import ProductReconcile, plan_reconcile_product
 from service.engine.unit_of_work.executor import SERVICE_TRANSACTION_PREFIX, Attempt
 from service.engine.unit_of_work.idempotency import record, record_ids, replay
@@ -191,7 +192,7 @@ class SanityProductSync:
         """
         store = self.inventory.store
         rows = await store.query(ACTIVE_HOLDS_OF_PRODUCT, {"id": product_id})
-        holds = [row["_id"] for row in _rows(rows)]
+        holds = [row["_id"] for row in rows_with_id(rows)]
         snapshot = Snapshot()
         wanted = [product_id, *holds]
         snapshot.absorb(wanted, await store.get_documents(wanted, include_all_versions=True))
@@ -345,19 +346,13 @@ def _plan_entries(
     return changes
 
 
-def _rows(value: Any) -> list[dict[str, Any]]:
-    """A query's rows that carry a string `_id`."""
-    rows = value if isinstance(value, list) else []
-    return [row for row in rows if isinstance(row, dict) and isinstance(row.get("_id"), str)]
-
-
 def _int(value: Any) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def _stock_changes(rows: Any, att: Attempt, planned: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Stock-changing ledger entries by id: the query's, plus planned ones read fresh."""
-    entries = {row["_id"]: row for row in _rows(rows)}
+    entries = {row["_id"]: row for row in rows_with_id(rows)}
     for entry_id in planned:
         doc = att.snapshot.get(entry_id)
         if doc is not None:

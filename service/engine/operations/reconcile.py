@@ -15,7 +15,7 @@ from schemas.operations import ReconcileResult
 from service.engine.errors import ConflictRetriesExhausted
 from service.engine.model.plan import Plan
 from service.engine.operations.context import EngineContext
-from service.engine.operations.sweep import MAX_PAGES, rows_of, strings_of
+from service.engine.paging import pages_by_id, strings_of
 from service.engine.planners.reconcile import (
     ProductReconcile,
     negative_stock_log,
@@ -45,15 +45,10 @@ async def reconcile(
 async def _holds_by_product(store: DocumentStore) -> dict[str, list[str]]:
     """Every active reservation id, grouped by the products it holds."""
     holds: dict[str, list[str]] = defaultdict(list)
-    after = ""
-    for _ in range(MAX_PAGES * 10):
-        rows = rows_of(await store.query(active_reservations_page(ACTIVE_PAGE), {"after": after}))
+    async for rows in pages_by_id(store, active_reservations_page, page_size=ACTIVE_PAGE):
         for row in rows:
             for product_id in dict.fromkeys(strings_of(row.get("productIds"))):
                 holds[product_id].append(row["_id"])
-        if len(rows) < ACTIVE_PAGE:
-            break
-        after = rows[-1]["_id"]
     return holds
 
 
@@ -74,16 +69,8 @@ async def reconcile_ids(
             page = list(product_ids[start : start + size])
             await _check(executor, page, holds, changed_after, result)
         return result
-    after = ""
-    for _ in range(MAX_PAGES * 10):
-        rows = rows_of(
-            await store.query(product_ids_page(settings.sweep_batch_size), {"after": after})
-        )
-        page = [row["_id"] for row in rows if isinstance(row.get("_id"), str)]
-        await _check(executor, page, holds, changed_after, result)
-        if len(rows) < settings.sweep_batch_size:
-            break
-        after = page[-1]
+    async for rows in pages_by_id(store, product_ids_page, page_size=settings.sweep_batch_size):
+        await _check(executor, [row["_id"] for row in rows], holds, changed_after, result)
     return result
 
 

@@ -18,6 +18,7 @@ from service.engine.errors import ConflictRetriesExhausted
 from service.engine.model.plan import Plan
 from service.engine.model.states import overdue_cutoff
 from service.engine.operations.context import EngineContext
+from service.engine.paging import rows_of, strings_of
 from service.engine.planners.lifecycle import plan_expire
 from service.engine.queries import (
     expired_idempotency_records,
@@ -29,14 +30,6 @@ from service.engine.unit_of_work.executor import Attempt
 #: Upper bound on pages one sweep walks, so a sweep always ends.
 MAX_PAGES = 100
 PURGE_PAGE = 200
-
-
-def rows_of(value: Any) -> list[dict[str, Any]]:
-    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
-
-
-def strings_of(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 async def expire(ctx: EngineContext) -> ExpireResult:
