@@ -34,11 +34,11 @@ class Harness:
 
 
 @pytest.fixture(params=["lake", "http"])
-async def harness(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIterator[Harness]:
-    lake = Lake(None, clock=clock)
+async def harness(
+    request: pytest.FixtureRequest, lake: Lake, clock: ManualClock
+) -> AsyncIterator[Harness]:
     if request.param == "lake":
         yield Harness("lake", lake, lake, clock, None)
-        await lake.aclose()
         return
     app = create_lake_app(lake, token=TOKEN)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
@@ -60,7 +60,6 @@ async def harness(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIt
     await client.aclose()
     await raw.aclose()
     await http.aclose()
-    await lake.aclose()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from random import Random
 
 import pytest
@@ -22,12 +21,10 @@ def settings() -> EngineSettings:
     return EngineSettings(reconcile_settle=0, max_attempts=40)
 
 
-@pytest.fixture
-async def lake(clock: ManualClock) -> AsyncIterator[Lake]:
-    store = Lake(None, clock=clock)
-    await seed(store)
-    yield store
-    await store.aclose()
+@pytest.fixture(autouse=True)
+async def catalogue(lake: Lake) -> None:
+    """Every engine test starts from the same seeded catalogue."""
+    await seed(lake)
 
 
 @pytest.fixture

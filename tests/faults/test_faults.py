@@ -11,7 +11,6 @@ agrees with the counters and the reservations (`invariants.check_invariants`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -38,13 +37,6 @@ def _calls() -> list[Any]:
 
 
 CASES = _calls()
-
-
-@pytest.fixture
-async def lake(clock: ManualClock) -> AsyncIterator[Lake]:
-    store = Lake(None, clock=clock)
-    yield store
-    await store.aclose()
 
 
 def open_world(lake: Lake, clock: ManualClock, kind: FaultKind | None) -> World:

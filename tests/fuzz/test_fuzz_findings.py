@@ -10,6 +10,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from cms_client.clock import Clock, utc_now
 from cms_client.lake import Lake
 from service.config import ServiceSettings, env_variables
 from service.engine.inventory import Inventory
@@ -21,11 +22,14 @@ from tests.fuzz.stripe_gateway import KnownSessions
 
 
 @pytest.fixture
-async def lake() -> AsyncIterator[Lake]:
-    store = Lake(None)
-    await seed_catalogue(store, Inventory(store))
-    yield store
-    await store.aclose()
+def clock() -> Clock:
+    """The app under fuzz runs on real time; the lake must agree."""
+    return utc_now
+
+
+@pytest.fixture(autouse=True)
+async def demo_catalogue(lake: Lake) -> None:
+    await seed_catalogue(lake, Inventory(lake))
 
 
 @pytest.fixture

@@ -149,12 +149,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def store(clock: ManualClock) -> AsyncIterator[SwitchableStore]:
-    lake = Lake(None, clock=clock)
+async def store(lake: Lake, clock: ManualClock) -> SwitchableStore:
     switchable = SwitchableStore(lake)
     await seed_catalogue(switchable, Inventory(switchable, clock=clock))
-    yield switchable
-    await lake.aclose()
+    return switchable
 
 
 @pytest.fixture

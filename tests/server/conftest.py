@@ -9,7 +9,6 @@ from starlette.applications import Starlette
 
 from cms_client.lake import Lake
 from cms_client.server import create_lake_app
-from tests.support.clock import ManualClock
 
 API = "/v2025-02-19/data"
 TOKEN = "s3cret-token"
@@ -18,13 +17,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 def http_client(app: Starlette) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lake.test")
-
-
-@pytest.fixture
-async def lake(clock: ManualClock) -> AsyncIterator[Lake]:
-    store = Lake(None, clock=clock)
-    yield store
-    await store.aclose()
 
 
 @pytest.fixture

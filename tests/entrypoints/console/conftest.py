@@ -66,12 +66,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def store(clock: ManualClock) -> AsyncIterator[RecordingStore]:
-    lake = Lake(None, clock=clock)
+async def store(lake: Lake, clock: ManualClock) -> RecordingStore:
     recording = RecordingStore(lake)
     assert await seed_catalogue(recording, Inventory(recording, clock=clock))
-    yield recording
-    await lake.aclose()
+    return recording
 
 
 @dataclass

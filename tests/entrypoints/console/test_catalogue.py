@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from cms_client import mutations as m
 from cms_client.lake import Lake
 from service.entrypoints.console.catalogue import STATE_FILTERS, list_products
-from tests.support.clock import ManualClock
 
 THRESHOLD = 5
 
@@ -45,14 +43,11 @@ CATALOGUE = [
 ]
 
 
-@pytest.fixture
-async def lake(clock: ManualClock) -> AsyncIterator[Lake]:
-    opened = Lake(None, clock=clock)
-    await opened.mutate([m.create(doc) for doc in CATALOGUE])
+@pytest.fixture(autouse=True)
+async def catalogue(lake: Lake) -> None:
+    await lake.mutate([m.create(doc) for doc in CATALOGUE])
     # A draft-only product is not in the catalogue yet.
-    await opened.mutate([m.create(product("drafts.unpublished", stockQuantity=0))])
-    yield opened
-    await opened.aclose()
+    await lake.mutate([m.create(product("drafts.unpublished", stockQuantity=0))])
 
 
 async def test_the_filters_partition_the_catalogue_as_the_engine_sees_it(lake: Lake) -> None:

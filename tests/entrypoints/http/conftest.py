@@ -70,11 +70,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def store(clock: ManualClock) -> AsyncIterator[SwitchableStore]:
-    lake = Lake(None, clock=clock)
-    switchable = SwitchableStore(lake)
-    yield switchable
-    await lake.aclose()
+def store(lake: Lake) -> SwitchableStore:
+    return SwitchableStore(lake)
 
 
 @pytest.fixture
