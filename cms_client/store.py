@@ -87,3 +87,61 @@ class DocumentStore(Protocol):
     async def aclose(self) -> None:
         """Release connections and files."""
         ...
+
+
+class DelegatingStore:
+    """A `DocumentStore` that passes every call to `inner`: the one base of the wrappers
+    that watch, count or fail a store's calls. Subclasses override `before_call` (each
+    call, named "read", "query" or "write", before it is sent) and `after_mutate` (each
+    transaction's result)."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        self.inner = inner
+        self.kind = inner.kind
+
+    def before_call(self, call: str) -> None:
+        """Called before each call is passed on; raising stops it."""
+
+    def after_mutate(self, result: MutationResult, *, dry_run: bool) -> None:
+        """Called with each transaction's result, after `inner` answered."""
+
+    async def get_documents(
+        self, ids: Sequence[str], *, include_all_versions: bool = False
+    ) -> list[Document | None]:
+        self.before_call("read")
+        return await self.inner.get_documents(ids, include_all_versions=include_all_versions)
+
+    async def query(
+        self,
+        groq: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        perspective: Perspective = "published",
+    ) -> Any:
+        self.before_call("query")
+        return await self.inner.query(groq, params, perspective=perspective)
+
+    async def mutate(
+        self,
+        mutations: Sequence[Mutation],
+        *,
+        transaction_id: str | None = None,
+        return_documents: bool = True,
+        visibility: Visibility = "sync",
+        dry_run: bool = False,
+        idempotent: bool = False,
+    ) -> MutationResult:
+        self.before_call("write")
+        result = await self.inner.mutate(
+            mutations,
+            transaction_id=transaction_id,
+            return_documents=return_documents,
+            visibility=visibility,
+            dry_run=dry_run,
+            idempotent=idempotent,
+        )
+        self.after_mutate(result, dry_run=dry_run)
+        return result
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

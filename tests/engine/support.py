@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cms_client import mutations as m
-from cms_client.store import Document, DocumentStore, Mutation, MutationResult
+from cms_client.store import DelegatingStore, Document, DocumentStore
 from schemas.operations import LineRequest
 
 RAILCAM = {
@@ -50,12 +49,11 @@ async def seed(store: DocumentStore, *docs: Document) -> None:
     await store.mutate([m.create(doc) for doc in (docs or CATALOGUE)])
 
 
-class CountingStore:
+class CountingStore(DelegatingStore):
     """A `DocumentStore` that passes every call through and counts it by kind."""
 
     def __init__(self, inner: DocumentStore) -> None:
-        self.inner = inner
-        self.kind = inner.kind
+        super().__init__(inner)
         self.calls: Counter[str] = Counter()
 
     def reset(self) -> None:
@@ -65,24 +63,8 @@ class CountingStore:
     def total(self) -> int:
         return sum(self.calls.values())
 
-    async def get_documents(
-        self, ids: Sequence[str], *, include_all_versions: bool = False
-    ) -> list[Document | None]:
-        self.calls["read"] += 1
-        return await self.inner.get_documents(ids, include_all_versions=include_all_versions)
-
-    async def query(
-        self, groq: str, params: Mapping[str, Any] | None = None, *, perspective: Any = "published"
-    ) -> Any:
-        self.calls["query"] += 1
-        return await self.inner.query(groq, params, perspective=perspective)
-
-    async def mutate(self, mutations: Sequence[Mutation], **kwargs: Any) -> MutationResult:
-        self.calls["write"] += 1
-        return await self.inner.mutate(mutations, **kwargs)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    def before_call(self, call: str) -> None:
+        self.calls[call] += 1
 
 
 async def doc(store: DocumentStore, doc_id: str) -> Document:

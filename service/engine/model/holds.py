@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from schemas.operations import ItemChange, LineRequest
+from schemas.records import ErrorType, Severity
 from schemas.reservation import ReservationItem, StockReservation
 from service.engine.errors import InvalidRequest
 from service.engine.model.plan import Plan
+from service.engine.model.stock import Cell, ProductStock
 
 
 def load_reservation(plan: Plan[Any], reservation_id: str) -> StockReservation | None:
@@ -38,24 +40,15 @@ def give_back(
     a stale draft was published): it stops at zero, and an errorLog says so, in the same
     transaction. Reconcile recomputes such counters.
     """
-    changes: list[ItemChange] = []
-    for item in reservation.items:
-        quantity = quantities.get(item.key, 0)
-        if quantity <= 0:
-            continue
-        changes.append(_change(item, quantity))
-        stock = plan.product(item.product_id)
-        cell = stock.find_item(item) if stock else None
-        if stock is None or cell is None:
-            plan.log_error(
-                "stock_reservation",
-                "medium",
-                "released a hold on a product or variant that no longer exists",
-                details={"item": item.to_json_dict(), "quantity": quantity},
-                session_id=reservation.session_id,
-                product_id=item.product_id,
-            )
-            continue
+    changes, movable = item_moves(
+        plan,
+        reservation,
+        quantities,
+        error_type="stock_reservation",
+        severity="medium",
+        message="released a hold on a product or variant that no longer exists",
+    )
+    for item, quantity, stock, cell in movable:
         amount = min(quantity, stock.reserved(cell))
         if amount < quantity:
             plan.log_error(
@@ -77,10 +70,50 @@ def give_back(
     return changes
 
 
-def _change(item: ReservationItem, quantity: int) -> ItemChange:
+def item_change(item: ReservationItem, quantity: int) -> ItemChange:
+    """`quantity` units of a reservation item, as results report moves."""
     return ItemChange(
         product_id=item.product_id, variant_key=item.variant_key, size=item.size, quantity=quantity
     )
+
+
+ItemMove = tuple[ReservationItem, int, ProductStock, Cell]
+
+
+def item_moves(
+    plan: Plan[Any],
+    reservation: StockReservation,
+    quantities: Mapping[str, int],
+    *,
+    error_type: ErrorType,
+    severity: Severity,
+    message: str,
+) -> tuple[list[ItemChange], list[ItemMove]]:
+    """The items to move (`quantities`: item key -> units; items without units are left
+    out) as the result reports them, and each with the product and stock cell its units
+    move in. An item whose product or variant no longer exists is reported but not moved,
+    with an errorLog (`message`) for a person."""
+    changes: list[ItemChange] = []
+    movable: list[ItemMove] = []
+    for item in reservation.items:
+        quantity = quantities.get(item.key, 0)
+        if quantity <= 0:
+            continue
+        changes.append(item_change(item, quantity))
+        stock = plan.product(item.product_id)
+        cell = stock.find_item(item) if stock else None
+        if stock is None or cell is None:
+            plan.log_error(
+                error_type,
+                severity,
+                message,
+                details={"item": item.to_json_dict(), "quantity": quantity},
+                session_id=reservation.session_id,
+                product_id=item.product_id,
+            )
+            continue
+        movable.append((item, quantity, stock, cell))
+    return changes, movable
 
 
 def match_lines(

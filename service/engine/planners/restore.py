@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from schemas.ledger import LedgerEntryType
-from schemas.operations import ItemChange, RestoreRequest, RestoreResult
+from schemas.operations import RestoreRequest, RestoreResult
 from schemas.reservation import SOLD, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
 from service.engine.model import transitions
-from service.engine.model.holds import load_reservation, match_lines, save_reservation
+from service.engine.model.holds import (
+    item_moves,
+    load_reservation,
+    match_lines,
+    save_reservation,
+)
 from service.engine.model.plan import Plan
 
 _ENTRY_TYPE: dict[RestoreReason, LedgerEntryType] = {
@@ -50,31 +55,15 @@ def plan_restore(
         if request.lines is None
         else match_lines(plan, reservation, request.lines, restorable, "restore")
     )
-    restored: list[ItemChange] = []
-    for item in reservation.items:
-        quantity = wanted.get(item.key, 0)
-        if quantity <= 0:
-            continue
-        restored.append(
-            ItemChange(
-                product_id=item.product_id,
-                variant_key=item.variant_key,
-                size=item.size,
-                quantity=quantity,
-            )
-        )
-        stock = plan.product(item.product_id)
-        cell = stock.find_item(item) if stock else None
-        if stock is None or cell is None:
-            plan.log_error(
-                "stock_restore",
-                "high",
-                "cannot restore stock of a product or variant that no longer exists",
-                details={"item": item.to_json_dict(), "quantity": quantity},
-                session_id=reservation.session_id,
-                product_id=item.product_id,
-            )
-            continue
+    restored, movable = item_moves(
+        plan,
+        reservation,
+        wanted,
+        error_type="stock_restore",
+        severity="high",
+        message="cannot restore stock of a product or variant that no longer exists",
+    )
+    for _item, quantity, stock, cell in movable:
         plan.move(
             stock,
             cell,

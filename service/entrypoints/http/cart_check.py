@@ -10,21 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schemas.operations import LineOutcome, LineRequest
+from schemas.operations import LineOutcome
 from service.engine import CartCheckResult
 from service.entrypoints.http.storefront_models import CartItem, StockCheck
-
-
-def cart_lines(items: Sequence[CartItem]) -> list[LineRequest]:
-    return [
-        LineRequest(
-            product_id=item.product_id,
-            quantity=item.quantity,
-            variant_key=item.variant_key,
-            size=item.size,
-        )
-        for item in items
-    ]
 
 
 def _error(outcome: LineOutcome) -> str | None:

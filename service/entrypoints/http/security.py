@@ -17,33 +17,26 @@ from service.config import Role
 from service.entrypoints.auth import Principal, check_cron, check_staff, check_storefront
 from service.entrypoints.context import Services, get_services
 
-_storefront_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="storefrontBearer",
-    description="A storefront key from STOREFRONT_API_KEY.",
+
+def header_scheme(header: str, scheme: str, description: str) -> APIKeyHeader:
+    """A header the docs list as a security scheme; it never rejects on its own."""
+    return APIKeyHeader(name=header, auto_error=False, scheme_name=scheme, description=description)
+
+
+def bearer_scheme(scheme: str, description: str) -> HTTPBearer:
+    """`Authorization: Bearer` as a security scheme; it never rejects on its own."""
+    return HTTPBearer(auto_error=False, scheme_name=scheme, description=description)
+
+
+_STOREFRONT_KEY = "A storefront key from STOREFRONT_API_KEY."
+_STAFF_KEY = "The key part of a `name:role:key` entry of ADMIN_API_KEYS."
+_storefront_bearer = bearer_scheme("storefrontBearer", _STOREFRONT_KEY)
+_storefront_header = header_scheme("X-API-Key", "storefrontApiKey", _STOREFRONT_KEY)
+_cron_bearer = bearer_scheme(
+    "cronBearer", "CRON_SECRET (Vercel Cron sends it as `Authorization: Bearer`)."
 )
-_storefront_header = APIKeyHeader(
-    name="X-API-Key",
-    auto_error=False,
-    scheme_name="storefrontApiKey",
-    description="A storefront key from STOREFRONT_API_KEY.",
-)
-_cron_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="cronBearer",
-    description="CRON_SECRET (Vercel Cron sends it as `Authorization: Bearer`).",
-)
-_staff_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="staffBearer",
-    description="The key part of a `name:role:key` entry of ADMIN_API_KEYS.",
-)
-_staff_header = APIKeyHeader(
-    name="X-API-Key",
-    auto_error=False,
-    scheme_name="staffApiKey",
-    description="The key part of a `name:role:key` entry of ADMIN_API_KEYS.",
-)
+_staff_bearer = bearer_scheme("staffBearer", _STAFF_KEY)
+_staff_header = header_scheme("X-API-Key", "staffApiKey", _STAFF_KEY)
 
 Bearer = HTTPAuthorizationCredentials | None
 

@@ -3,10 +3,13 @@ resolve error logs, reconcile. The staff key's name is the ledger's `actor`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi.types import DecoratedCallable
+from pydantic import BaseModel
 
 from cms_client.ids import id_problem
 from schemas.ledger import LedgerEntryType
@@ -91,11 +94,31 @@ async def adjust(
     )
 
 
-@router.get(
+ResponseT = TypeVar("ResponseT", bound=BaseModel)
+
+
+def _listing(
+    path: str, response_model: type[BaseModel], summary: str, *statuses: int
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A staff listing route (newest first, cursor pages): GET, any staff role."""
+    return router.get(
+        path,
+        response_model=response_model,
+        summary=summary,
+        responses=error_responses(*COMMON, *PROTECTED, *statuses),
+    )
+
+
+def _answer(response_model: type[ResponseT], report: BaseModel) -> ResponseT:
+    """A read model's report as the route's response model (same fields)."""
+    return response_model.model_validate(report.model_dump())
+
+
+@_listing(
     "/history/{product_id}",
-    response_model=HistoryResponse,
-    summary="Ledger of one product, newest first (any staff role)",
-    responses=error_responses(*COMMON, *PROTECTED, 404),
+    HistoryResponse,
+    "Ledger of one product, newest first (any staff role)",
+    404,
 )
 async def history(
     services: ServicesDep,
@@ -124,15 +147,10 @@ async def history(
         limit=limit,
         cursor=cursor,
     )
-    return HistoryResponse.model_validate(report.model_dump())
+    return _answer(HistoryResponse, report)
 
 
-@router.get(
-    "/reservations",
-    response_model=ReservationsResponse,
-    summary="Reservations, newest first (any staff role)",
-    responses=error_responses(*COMMON, *PROTECTED),
-)
+@_listing("/reservations", ReservationsResponse, "Reservations, newest first (any staff role)")
 async def reservations(
     services: ServicesDep,
     staff: AnyStaff,
@@ -148,15 +166,10 @@ async def reservations(
         limit=limit,
         cursor=cursor,
     )
-    return ReservationsResponse.model_validate(listing.model_dump())
+    return _answer(ReservationsResponse, listing)
 
 
-@router.get(
-    "/errors",
-    response_model=ErrorLogsResponse,
-    summary="Error logs, newest first (any staff role)",
-    responses=error_responses(*COMMON, *PROTECTED),
-)
+@_listing("/errors", ErrorLogsResponse, "Error logs, newest first (any staff role)")
 async def error_logs(
     services: ServicesDep,
     staff: AnyStaff,
@@ -174,7 +187,7 @@ async def error_logs(
         limit=limit,
         cursor=cursor,
     )
-    return ErrorLogsResponse.model_validate(listing.model_dump())
+    return _answer(ErrorLogsResponse, listing)
 
 
 @router.post(

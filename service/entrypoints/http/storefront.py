@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from schemas.operations import LineRequest
 from service.entrypoints.context import Services, get_services
-from service.entrypoints.http.cart_check import cart_lines, stock_checks
+from service.entrypoints.http.cart_check import stock_checks
 from service.entrypoints.http.error_handlers import validation_error
 from service.entrypoints.http.error_responses import COMMON, ReserveFailureBody, error_responses
 from service.entrypoints.http.security import Storefront
@@ -21,7 +20,6 @@ from service.entrypoints.http.storefront_models import (
     ReserveStockResponse,
     StockCheckRequest,
     StockCheckResponse,
-    StockOperation,
     StockStatusResponse,
 )
 from service.entrypoints.http.stripe_client import stripe_gateway
@@ -38,18 +36,6 @@ IdempotencyKey = Annotated[
         "acting twice.",
     ),
 ]
-
-
-def _lines(operations: list[StockOperation]) -> list[LineRequest]:
-    return [
-        LineRequest(
-            product_id=op.product_id,
-            quantity=op.quantity,
-            size=op.size,
-            variant_key=op.variant_key,
-        )
-        for op in operations
-    ]
 
 
 def _too_many(field: str, count: int, limit: int) -> None:
@@ -73,7 +59,9 @@ async def reserve_stock(
     `reservation_conflict`. Short stock or an unknown product or size is a 409 with one
     `errors` entry per line, saying what was requested and what was available."""
     ttl = timedelta(minutes=body.expiration_minutes) if body.expiration_minutes else None
-    result = await services.inventory.reserve(body.session_id, _lines(body.operations), ttl=ttl)
+    result = await services.inventory.reserve(
+        body.session_id, [op.line() for op in body.operations], ttl=ttl
+    )
     return ReserveStockResponse.of(result)
 
 
@@ -99,7 +87,7 @@ async def release_stock(
     keys = [f"release:{body.session_id}:{idempotency_key}"] if idempotency_key else []
     result = await services.inventory.release(
         body.session_id,
-        _lines(body.operations) if body.operations else None,
+        [op.line() for op in body.operations] if body.operations else None,
         idempotency_keys=keys,
     )
     if result.status == "released" and not result.replayed:
@@ -169,7 +157,7 @@ async def check_stock(
     if len(names) > limit:
         raise validation_error([("items", f"at most {limit} different products", "too_long")])
     if names:
-        checked = await services.inventory.check_cart(cart_lines(body.items))
+        checked = await services.inventory.check_cart([item.line() for item in body.items])
         checks = stock_checks(body.items, checked)
         checked_at = checked.checked_at
     else:

@@ -15,6 +15,7 @@ from schemas.operations import (
     ItemChange,
     LineCode,
     LineOutcome,
+    LineRequest,
     ProductStatus,
     ReleaseResult,
     ReserveResult,
@@ -73,6 +74,15 @@ class StockOperation(LineModel):
     )
     size: Size = None
     variant_key: VariantKey = None
+
+    def line(self) -> LineRequest:
+        """The engine's line for this cart line."""
+        return LineRequest(
+            product_id=self.product_id,
+            quantity=self.quantity,
+            size=self.size,
+            variant_key=self.variant_key,
+        )
 
 
 class ReserveStockRequest(RequestModel):
@@ -342,13 +352,9 @@ class StockStatusResponse(ResponseModel):
     timestamp: Timestamp
 
 
-class CartItem(LineModel):
-    """One cart line to check (other fields of the line are ignored)."""
-
-    product_id: ProductRef
-    quantity: int = Field(ge=1, le=QUANTITY_CEILING)
-    size: Size = None
-    variant_key: VariantKey = None
+class CartItem(StockOperation):
+    """One cart line to check, as a reserve takes it (other fields of the line are
+    ignored)."""
 
 
 class StockCheckRequest(RequestModel):

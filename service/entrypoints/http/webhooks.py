@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Security
-from fastapi.security import APIKeyHeader
 from pydantic import Field
 
 from service.config import parse_key_list
@@ -21,7 +20,7 @@ from service.entrypoints.context import Services, get_services
 from service.entrypoints.errors import ApiError
 from service.entrypoints.http.base_models import ResponseModel
 from service.entrypoints.http.error_responses import error_responses
-from service.entrypoints.http.security import Storefront
+from service.entrypoints.http.security import Storefront, header_scheme
 from service.entrypoints.http.stripe_client import stripe_gateway
 from service.integrations.errors import WebhookRejected
 from service.integrations.outcome import Outcome
@@ -42,17 +41,15 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 # Declared as security schemes so the docs say how each route is authenticated; the
 # signatures are checked by the handlers, over the raw body.
-_stripe_signature = APIKeyHeader(
-    name="Stripe-Signature",
-    auto_error=False,
-    scheme_name="stripeSignature",
-    description="Stripe's `t=...,v1=...` HMAC of the raw body (STRIPE_WEBHOOK_SECRET).",
+_stripe_signature = header_scheme(
+    "Stripe-Signature",
+    "stripeSignature",
+    "Stripe's `t=...,v1=...` HMAC of the raw body (STRIPE_WEBHOOK_SECRET).",
 )
-_sanity_signature = APIKeyHeader(
-    name="sanity-webhook-signature",
-    auto_error=False,
-    scheme_name="sanitySignature",
-    description="Sanity's `t=<ms>,v1=<base64url HMAC>` of the raw body (SANITY_WEBHOOK_SECRET).",
+_sanity_signature = header_scheme(
+    "sanity-webhook-signature",
+    "sanitySignature",
+    "Sanity's `t=<ms>,v1=<base64url HMAC>` of the raw body (SANITY_WEBHOOK_SECRET).",
 )
 
 #: Seconds Sanity is asked to wait before retrying a repair that must settle first.

@@ -9,73 +9,30 @@ exception in a listener is logged and never reaches the operation, which has com
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable
 
-from cms_client.store import (
-    Document,
-    DocumentStore,
-    Mutation,
-    MutationResult,
-    Perspective,
-    Visibility,
-)
+from cms_client.store import DelegatingStore, DocumentStore, MutationResult
 
 logger = logging.getLogger("stocksync.alerts")
 
 Listener = Callable[[MutationResult], None]
 
 
-class WatchedStore:
+class WatchedStore(DelegatingStore):
     """Delegates everything to `inner`; calls each listener with each committed result."""
 
     def __init__(self, inner: DocumentStore) -> None:
-        self.inner = inner
-        self.kind = inner.kind
+        super().__init__(inner)
         self._listeners: list[Listener] = []
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    async def get_documents(
-        self, ids: Sequence[str], *, include_all_versions: bool = False
-    ) -> list[Document | None]:
-        return await self.inner.get_documents(ids, include_all_versions=include_all_versions)
-
-    async def query(
-        self,
-        groq: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        perspective: Perspective = "published",
-    ) -> Any:
-        return await self.inner.query(groq, params, perspective=perspective)
-
-    async def mutate(
-        self,
-        mutations: Sequence[Mutation],
-        *,
-        transaction_id: str | None = None,
-        return_documents: bool = True,
-        visibility: Visibility = "sync",
-        dry_run: bool = False,
-        idempotent: bool = False,
-    ) -> MutationResult:
-        result = await self.inner.mutate(
-            mutations,
-            transaction_id=transaction_id,
-            return_documents=return_documents,
-            visibility=visibility,
-            dry_run=dry_run,
-            idempotent=idempotent,
-        )
-        if not dry_run:
-            for listener in self._listeners:
-                try:
-                    listener(result)
-                except Exception:
-                    logger.exception("a commit listener failed (the transaction stands)")
-        return result
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    def after_mutate(self, result: MutationResult, *, dry_run: bool) -> None:
+        if dry_run:
+            return
+        for listener in self._listeners:
+            try:
+                listener(result)
+            except Exception:
+                logger.exception("a commit listener failed (the transaction stands)")
