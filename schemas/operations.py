@@ -56,7 +56,8 @@ class LineOutcome(Model):
 class ItemChange(Model):
     """Units of one product or variant moved by an operation."""
 
-    product_id: str
+    product_id: str = Field(description="The product's document `_id`.")
+    slug: str | None = Field(default=None, description="The product's slug, when it has one.")
     variant_key: str | None = None
     size: str | None = None
     quantity: int

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import Field
 
 from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp, format_timestamp
-from schemas.ledger import LEDGER_TYPE, InventoryTransaction, LedgerEntryType
+from schemas.ledger import LEDGER_TYPE, InventoryTransaction
 from schemas.operations import ProductStatus
 from service.engine import Inventory, ProductNotFound, rows_of
 from service.read_models.paging import NEWEST_FIRST, Page, fetch_page
@@ -21,7 +21,10 @@ SALES = frozenset({"sale"})
 REFUNDS = frozenset({"refund", "cancellation", "return"})
 ADJUSTMENTS = frozenset({"restock", "correction", "damage", "initial", "editor"})
 
-_PRODUCT = '*[_type == "product" && (_id == $ref || slug.current == $ref)][0]{_id, title}'
+_PRODUCT = (
+    '*[_type == "product" && (_id == $ref || slug.current == $ref)][0]'
+    '{_id, title, "slug": slug.current}'
+)
 
 
 class Counters(Model):
@@ -29,9 +32,63 @@ class Counters(Model):
     reserved: int
 
 
+HistoryType = Literal[
+    "sale", "refund", "adjustment", "reservation", "release", "expiry", "reconcile"
+]
+
+#: What kind of event each ledger entry type is, and its reason when the kind has several.
+#: Refunds: refund, cancellation, return (goods back). Adjustments: restock, correction,
+#: damage, initial, editor (a Studio edit).
+_KIND: dict[str, tuple[HistoryType, str | None]] = {
+    "sale": ("sale", None),
+    "refund": ("refund", "refund"),
+    "cancellation": ("refund", "cancellation"),
+    "return": ("refund", "return"),
+    "restock": ("adjustment", "restock"),
+    "correction": ("adjustment", "correction"),
+    "damage": ("adjustment", "damage"),
+    "initial": ("adjustment", "initial"),
+    "editor": ("adjustment", "editor"),
+    "reservation": ("reservation", None),
+    "release": ("release", None),
+    "expiry": ("expiry", None),
+    "reconcile": ("reconcile", None),
+}
+
+
+#: What a history's `type` filter accepts: a kind, or a reason.
+HistoryFilter = Literal[
+    HistoryType,
+    "cancellation",
+    "return",
+    "restock",
+    "correction",
+    "damage",
+    "initial",
+    "editor",
+]
+HISTORY_FILTERS: tuple[str, ...] = get_args(HistoryFilter)
+
+
+def ledger_types(wanted: str) -> list[str]:
+    """The ledger entry types a `type` filter means: a kind (sale, refund, adjustment, …:
+    all its reasons) or a reason (restock, damage, …)."""
+    kinds = [t for t, (kind, _) in _KIND.items() if kind == wanted]
+    return kinds or [t for t in _KIND if t == wanted]
+
+
 class HistoryEntry(Model):
     id: str
-    type: LedgerEntryType
+    type: HistoryType = Field(
+        description="What happened: sale, refund, adjustment, reservation, release, expiry "
+        "or reconcile."
+    )
+    reason: str | None = Field(
+        default=None,
+        description="Why, for refunds (refund, cancellation, return) and adjustments "
+        "(restock, correction, damage, initial, editor).",
+    )
+    note: str | None = Field(default=None, description="Free text the entry was written with.")
     change: int = Field(
         description="Signed; of reservedQuantity for reservation, release, expiry and "
         "reconcile entries, of stockQuantity otherwise."
@@ -40,7 +97,6 @@ class HistoryEntry(Model):
     after: Counters
     size: str | None = None
     variant_key: str | None = None
-    reason: str | None = None
     actor: str
     reference: str | None = Field(default=None, description="Checkout session, refund or event.")
     time: Timestamp
@@ -77,7 +133,10 @@ class StockFlag(Model):
 
 
 class ProductHistory(Model):
-    product_id: str = Field(description="The product's `_id`.")
+    product_id: str = Field(
+        description="The product's slug (its `_id` when it has no slug or no longer exists)."
+    )
+    document_id: str = Field(description="The product's document `_id`.")
     title: str | None = None
     entries: list[HistoryEntry]
     pagination: Page
@@ -90,15 +149,17 @@ class ProductHistory(Model):
 
 def _entry(row: dict[str, Any]) -> HistoryEntry:
     tx = InventoryTransaction.model_validate(row)
+    kind, reason = _KIND[tx.entry_type]
     return HistoryEntry(
         id=tx.id,
-        type=tx.entry_type,
+        type=kind,
+        reason=reason,
+        note=tx.reason,
         change=tx.quantity_change,
         before=Counters(stock=tx.previous_stock_quantity, reserved=tx.previous_reserved_quantity),
         after=Counters(stock=tx.new_stock_quantity, reserved=tx.new_reserved_quantity),
         size=tx.size,
         variant_key=tx.variant_key,
-        reason=tx.reason,
         actor=tx.actor,
         reference=tx.reference_id,
         time=tx.created_at,
@@ -143,7 +204,7 @@ async def product_history(
     inventory: Inventory,
     product: str,
     *,
-    entry_type: LedgerEntryType | None = None,
+    entry_type: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 50,
@@ -154,12 +215,13 @@ async def product_history(
     found: Any = await store.query(_PRODUCT, {"ref": product})
     product_id = found["_id"] if isinstance(found, dict) else product
     title = found.get("title") if isinstance(found, dict) else None
+    slug = found.get("slug") if isinstance(found, dict) else None
 
     params: dict[str, Any] = {"productId": product_id}
     filters = [f'_type == "{LEDGER_TYPE}"', "productId == $productId"]
     if entry_type is not None:
-        filters.append("type == $entryType")
-        params["entryType"] = entry_type
+        filters.append("type in $entryTypes")
+        params["entryTypes"] = ledger_types(entry_type)
     if since is not None:
         filters.append("dateTime(createdAt) >= dateTime($since)")
         params["since"] = format_timestamp(since)
@@ -181,7 +243,8 @@ async def product_history(
         status = await inventory.status([product_id])
         stock = _flag(status.products[0]) if status.products else None
     return ProductHistory(
-        product_id=product_id,
+        product_id=slug if isinstance(slug, str) and slug else product_id,
+        document_id=product_id,
         title=title,
         entries=[_entry(row) for row in page],
         pagination=pagination,

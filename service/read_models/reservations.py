@@ -15,12 +15,15 @@ from schemas.reservation import (
     ShortfallLine,
     StockReservation,
 )
-from service.engine import is_overdue
+from service.engine import is_overdue, rows_of
 from service.read_models.paging import Page, fetch_page
 
 
 class ReservationLine(Model):
-    product_id: str = Field(description="The product's `_id`.")
+    product_id: str = Field(
+        description="The product's slug (its `_id` when it has no slug or no longer exists)."
+    )
+    document_id: str = Field(description="The product's document `_id`.")
     title: str | None = None
     size: str | None = None
     variant_key: str | None = None
@@ -50,7 +53,25 @@ class ReservationList(Model):
     pagination: Page
 
 
-def _view(reservation: StockReservation, now: datetime, grace: timedelta) -> ReservationView:
+#: Slugs of the products on one page of reservations (one query).
+_SLUGS = '*[_type == "product" && _id in $ids]{_id, "slug": slug.current}'
+
+
+async def _slugs(store: DocumentStore, reservations: list[StockReservation]) -> dict[str, str]:
+    ids = sorted({item.product_id for r in reservations for item in r.items})
+    if not ids:
+        return {}
+    rows = rows_of(await store.query(_SLUGS, {"ids": ids}))
+    return {
+        row["_id"]: row["slug"]
+        for row in rows
+        if isinstance(row.get("_id"), str) and isinstance(row.get("slug"), str) and row["slug"]
+    }
+
+
+def _view(
+    reservation: StockReservation, now: datetime, grace: timedelta, slugs: dict[str, str]
+) -> ReservationView:
     return ReservationView(
         session_id=reservation.session_id,
         reservation_id=reservation.id,
@@ -61,7 +82,8 @@ def _view(reservation: StockReservation, now: datetime, grace: timedelta) -> Res
         payment_intent_id=reservation.payment_intent_id,
         items=[
             ReservationLine(
-                product_id=item.product_id,
+                product_id=slugs.get(item.product_id, item.product_id),
+                document_id=item.product_id,
                 title=item.title,
                 size=item.size,
                 variant_key=item.variant_key,
@@ -91,7 +113,9 @@ async def list_reservations(
         filters.append("status == $status")
         params["status"] = status
     page, pagination = await fetch_page(store, filters, params, cursor=cursor, limit=limit)
+    found = [StockReservation.model_validate(row) for row in page]
+    slugs = await _slugs(store, found)
     return ReservationList(
-        reservations=[_view(StockReservation.model_validate(row), now, grace) for row in page],
+        reservations=[_view(reservation, now, grace, slugs) for reservation in found],
         pagination=pagination,
     )

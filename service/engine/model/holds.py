@@ -70,10 +70,17 @@ def give_back(
     return changes
 
 
-def item_change(item: ReservationItem, quantity: int) -> ItemChange:
-    """`quantity` units of a reservation item, as results report moves."""
+def item_change(
+    item: ReservationItem, quantity: int, stock: ProductStock | None = None
+) -> ItemChange:
+    """`quantity` units of a reservation item, as results report moves (with the product's
+    slug when its document was read, so answers can name it as callers do)."""
     return ItemChange(
-        product_id=item.product_id, variant_key=item.variant_key, size=item.size, quantity=quantity
+        product_id=item.product_id,
+        slug=stock.slug if stock is not None else None,
+        variant_key=item.variant_key,
+        size=item.size,
+        quantity=quantity,
     )
 
 
@@ -99,8 +106,8 @@ def item_moves(
         quantity = quantities.get(item.key, 0)
         if quantity <= 0:
             continue
-        changes.append(item_change(item, quantity))
         stock = plan.product(item.product_id)
+        changes.append(item_change(item, quantity, stock))
         cell = stock.find_item(item) if stock else None
         if stock is None or cell is None:
             plan.log_error(

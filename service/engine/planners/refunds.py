@@ -41,7 +41,7 @@ from schemas.refunds import (
 from schemas.reservation import SOLD, RefundEntry, ReservationItem, StockReservation
 from service.engine.errors import InvalidRequest
 from service.engine.model import transitions
-from service.engine.model.holds import load_reservation, match_lines, save_reservation
+from service.engine.model.holds import item_change, load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
 LINES_KEY = "stocksync_lines"
@@ -267,12 +267,7 @@ def _move_stock(
         losing = [rid for rid, per in desired.items() if per.get(key, 0) < _has(doc, rid, key)]
         stock = plan.product(item.product_id)
         cell = stock.find_item(item) if stock else None
-        change = ItemChange(
-            product_id=item.product_id,
-            variant_key=item.variant_key,
-            size=item.size,
-            quantity=abs(delta),
-        )
+        change = item_change(item, abs(delta), stock)
         if stock is None or cell is None:
             plan.log_error(
                 "stock_restore",

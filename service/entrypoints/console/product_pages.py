@@ -27,7 +27,6 @@ from service.entrypoints.console.catalogue import STATE_FILTERS, list_products
 from service.entrypoints.console.chart import CHART_QUERY, current_lines, render_svg, series
 from service.entrypoints.console.forms import (
     ADJUST_REASONS,
-    LEDGER_TYPES,
     AdjustForm,
     choice,
     day,
@@ -35,7 +34,7 @@ from service.entrypoints.console.forms import (
     read_adjust,
 )
 from service.entrypoints.console.rendering import ConsoleError, ConsoleRoute, redirect
-from service.read_models.history import product_history
+from service.read_models.history import HISTORY_FILTERS, product_history
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -109,7 +108,7 @@ async def product_page(
     status = found.products[0]
     # A refused form is shown with the ledger unfiltered (a post has no filters).
     query: Mapping[str, str] = current.request.query_params if form is None else {}
-    entry_type = choice(query.get("type"), LEDGER_TYPES)
+    entry_type = choice(query.get("type"), HISTORY_FILTERS)
     since, until = day(query.get("from")), day(query.get("to"), end=True)
     cursor = query.get("cursor") or None
     history = await product_history(
@@ -150,7 +149,7 @@ async def product_page(
                 points, title=status.title or status.id, threshold=status.low_stock_threshold
             ),
             "filters": filters,
-            "entry_types": LEDGER_TYPES,
+            "entry_types": HISTORY_FILTERS,
             "newest": url + query_string(**filters) if cursor else None,
             "older": older,
             "lines": line_options(status),

@@ -12,7 +12,6 @@ from fastapi.types import DecoratedCallable
 from pydantic import BaseModel
 
 from cms_client.ids import id_problem
-from schemas.ledger import LedgerEntryType
 from schemas.records import ErrorType, Severity
 from schemas.reservation import ReservationStatus
 from service.engine import ErrorLogNotFound, resolve_error_log, run_reconcile
@@ -32,7 +31,7 @@ from service.entrypoints.http.staff_models import (
     ResolveResponse,
 )
 from service.read_models.error_logs import list_error_logs, view
-from service.read_models.history import product_history
+from service.read_models.history import HistoryFilter, product_history
 from service.read_models.reservations import list_reservations
 
 router = APIRouter(prefix="/api/inventory", tags=["staff"])
@@ -124,7 +123,14 @@ async def history(
     services: ServicesDep,
     staff: AnyStaff,
     product_id: Annotated[str, Path(min_length=1, max_length=200, description="Slug or `_id`.")],
-    entry_type: Annotated[LedgerEntryType | None, Query(alias="type")] = None,
+    entry_type: Annotated[
+        HistoryFilter | None,
+        Query(
+            alias="type",
+            description="A kind (sale, refund, adjustment, reservation, release, expiry, "
+            "reconcile) or a reason (restock, damage, return, …).",
+        ),
+    ] = None,
     since: Annotated[
         datetime | None, Query(alias="from", description="Entries at or after (RFC 3339).")
     ] = None,

@@ -226,7 +226,11 @@ class ReleaseStockRequest(RequestModel):
 
 
 class ReleasedLine(ResponseModel):
-    product_id: str = Field(description="The product's `_id`.")
+    product_id: str = Field(
+        description="The product's slug, as storefronts name products (its `_id` when it has "
+        "no slug)."
+    )
+    document_id: str = Field(description="The product's document `_id`.")
     size: str | None = None
     variant_key: str | None = None
     quantity: int
@@ -234,7 +238,8 @@ class ReleasedLine(ResponseModel):
     @classmethod
     def of(cls, change: ItemChange) -> ReleasedLine:
         return cls(
-            product_id=change.product_id,
+            product_id=change.slug or change.product_id,
+            document_id=change.product_id,
             size=change.size,
             variant_key=change.variant_key,
             quantity=change.quantity,

@@ -162,5 +162,6 @@ async def test_staff_and_cron_keys_printed_by_the_demo_work(
     )
 
     assert history.status_code == 200, history.text
-    assert history.json()["entries"][-1]["type"] == "initial"
+    first = history.json()["entries"][-1]
+    assert (first["type"], first["reason"]) == ("adjustment", "initial")
     assert cleanup.status_code == 200, cleanup.text

@@ -87,9 +87,17 @@ async def test_history_lists_entries_with_summary_and_low_stock_flag(
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["success"] is True and body["productId"] == "product-railcam"
-    types = [entry["type"] for entry in body["entries"]]
-    assert types == ["damage", "sale", "reservation", "initial"]
+    # Slug in, slug out; the document `_id` in its own field.
+    assert body["success"] is True and body["productId"] == "railcam"
+    assert body["documentId"] == "product-railcam"
+    # What happened in `type`, why in `reason`, in their own fields.
+    types = [(entry["type"], entry["reason"]) for entry in body["entries"]]
+    assert types == [
+        ("adjustment", "damage"),
+        ("sale", None),
+        ("reservation", None),
+        ("adjustment", "initial"),
+    ]
     damage = body["entries"][0]
     assert damage["change"] == -1 and damage["actor"] == "mona"
     assert damage["before"] == {"stock": 3, "reserved": 0}
@@ -136,6 +144,11 @@ async def test_history_filters_and_pages(client: httpx.AsyncClient, clock: Manua
     assert page1["summary"]["adjustments"] == {"entries": 5, "units": 15}
     assert [e["change"] for e in window.json()["entries"]] == [4, 3, 2]
     assert window.json()["lowStock"] is False
+    # A kind filters every reason of it: the restocks and the initial stock.
+    kinds = await client.get(url, params={"type": "adjustment"}, headers=ADMIN)
+    assert [e["reason"] for e in kinds.json()["entries"]] == ["restock"] * 5 + ["initial"]
+    sales = await client.get(url, params={"type": "sale"}, headers=ADMIN)
+    assert sales.json()["entries"] == []
 
 
 async def test_history_of_an_unknown_product_and_a_bad_cursor(client: httpx.AsyncClient):
@@ -169,7 +182,8 @@ async def test_reservations_by_status(client: httpx.AsyncClient, clock: ManualCl
     assert [r["sessionId"] for r in active["reservations"]] == ["cs_b"]
     held = active["reservations"][0]
     assert held["overdue"] is True
-    assert held["items"][0]["productId"] == "product-timetable-zine"
+    assert held["items"][0]["productId"] == "timetable-zine"
+    assert held["items"][0]["documentId"] == "product-timetable-zine"
     assert held["items"][0]["quantity"] == 1
 
 

@@ -230,9 +230,10 @@ async def test_release_gives_the_hold_back_once(client: httpx.AsyncClient):
     body = released.json()
     assert body["success"] is True and body["message"] == "Stock released successfully"
     assert body["sessionId"] == "cs_rel" and body["status"] == "released"
-    assert [(line["productId"], line["quantity"]) for line in body["released"]] == [
-        ("product-railcam", 2)
-    ]
+    # Named as the reserve named it (the slug), the document `_id` beside it.
+    assert [
+        (line["productId"], line["documentId"], line["quantity"]) for line in body["released"]
+    ] == [("railcam", "product-railcam", 2)]
     assert (await status(client, "railcam"))["railcam"]["reservedStock"] == 0
     assert_error_shape(again, 409, "reservation_not_active")
     assert_error_shape(unknown, 404, "reservation_not_found")
