@@ -149,12 +149,20 @@ def match_lines(
     for item in reservation.items:
         if wanted.get(item.key, 0) > limit.get(item.key, 0):
             raise InvalidRequest(
-                f"cannot {what} {wanted[item.key]} of {item.product_id!r}"
-                + (f" size {item.size!r}" if item.size else "")
+                f"cannot {what} {wanted[item.key]} of {_item_name(plan, item)}"
                 + f": only {limit.get(item.key, 0)} to {what}",
                 field="lines",
             )
     return wanted
+
+
+def _item_name(plan: Plan[Any], item: ReservationItem) -> str:
+    """How a refusal names a held item: as messages name products (title, else slug),
+    never by the bare document `_id` while the product is known."""
+    stock = plan.product(item.product_id)
+    name = (stock.title or stock.slug if stock else None) or item.title or item.product_id
+    size = item.size or item.variant_key
+    return f"{name} size {size}" if size else name
 
 
 def _find_item(

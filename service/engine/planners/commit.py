@@ -85,11 +85,12 @@ def plan_commit(
         shortfall=shortfall,
     )
     if shortfall:
+        titles = {item.key: item.title or item.product_id for item in reservation.items}
         plan.log_error(
             "stock_deduction",
             "critical",
             "paid but no stock: "
-            + ", ".join(f"{line.missing} x {line.product_id}" for line in shortfall),
+            + ", ".join(f"{line.missing} x {titles[line.key]}" for line in shortfall),
             details={
                 "paymentRef": request.payment_ref,
                 "late": late,

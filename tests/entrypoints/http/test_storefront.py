@@ -263,6 +263,25 @@ async def test_release_of_some_lines_keeps_the_rest_held(client: httpx.AsyncClie
     assert {v["size"]: v["reservedStock"] for v in entries["halloween-tee"]["variants"]}["s"] == 1
 
 
+async def test_releasing_more_than_held_is_refused_naming_the_product_not_its_id(
+    client: httpx.AsyncClient,
+):
+    await reserve(client, "cs_over", {"productId": "halloween-tee", "quantity": 1, "size": "s"})
+
+    response = await client.post(
+        "/api/release-stock",
+        json={
+            "sessionId": "cs_over",
+            "operations": [{"productId": "halloween-tee", "quantity": 3, "size": "s"}],
+        },
+        headers=STOREFRONT,
+    )
+
+    body = assert_error_shape(response, 400, "invalid_request")
+    assert "Halloween Tee size s" in body["message"] and "only 1 to release" in body["message"]
+    assert "product-" not in body["message"]
+
+
 async def test_release_with_an_idempotency_key_applies_once(client: httpx.AsyncClient):
     await reserve(client, "cs_key", {"productId": "timetable-zine", "quantity": 4})
     partial = {
