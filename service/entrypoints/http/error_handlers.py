@@ -202,6 +202,14 @@ def http_exception(exc: StarletteHTTPException, request: Request) -> ApiError:
     return ApiError(exc.status_code, code, message, headers=headers)
 
 
+def not_json(request: Request) -> str | None:
+    """The request's media type when it sent a body that is not JSON, else None."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not media or media == "application/json" or media.endswith("+json"):
+        return None
+    return media
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method the app serves on the request's path, from its OpenAPI paths."""
     table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
@@ -239,6 +247,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        about_body = any(tuple(item.get("loc", ()))[:1] == ("body",) for item in exc.errors())
+        sent = not_json(request)
+        if about_body and sent is not None:
+            # FastAPI reads a body of another media type as no JSON at all; say why.
+            return json_error(
+                ApiError(
+                    415,
+                    "unsupported_media_type",
+                    f"Send the body as JSON (Content-Type: application/json), not {sent}.",
+                    details=[f"content-type: {sent}"],
+                )
+            )
         problems: list[tuple[str, str, str]] = []
         for item in exc.errors():
             kind = str(item.get("type", "invalid"))

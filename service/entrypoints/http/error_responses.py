@@ -110,6 +110,7 @@ _DESCRIPTIONS: dict[int, str] = {
     404: "Not found.",
     409: "Conflicts with the current state.",
     413: "Request body too large.",
+    415: "The body is not JSON (or, for imports, not CSV): `Content-Type` named in `message`.",
     503: "A secret this route needs is not configured (`code: not_configured`, naming the "
     "variable), or the document store is unavailable or rate-limited (`Retry-After`).",
 }
@@ -130,5 +131,6 @@ def error_responses(
     }
 
 
-#: Answers a route with a body can give: invalid, too large, store down or not configured.
-COMMON = (400, 413, 503)
+#: Answers a route with a body can give: invalid, too large, not JSON, store down or not
+#: configured.
+COMMON = (400, 413, 415, 503)
