@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from schemas.base import Model, Timestamp
+from schemas.base import Model, Timestamp, WholeNumber
 from schemas.reservation import ReservationStatus, RestoreReason
 
 AdjustReason = Literal["restock", "correction", "damage", "return", "initial"]
@@ -34,7 +34,7 @@ class LineRequest(Model):
     """
 
     product_id: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=1)
+    quantity: WholeNumber = Field(ge=1)
     variant_key: str | None = Field(default=None, max_length=200)
     size: str | None = Field(default=None, max_length=100)
 
@@ -200,7 +200,7 @@ class StatusResult(Model):
 class ReserveRequest(Model):
     session_id: str = Field(min_length=1)
     lines: list[LineRequest]
-    ttl_seconds: int | None = Field(default=None, ge=1)
+    ttl_seconds: WholeNumber | None = Field(default=None, ge=1)
 
 
 class ReleaseRequest(Model):
@@ -224,8 +224,8 @@ class AdjustRequest(Model):
     product_id: str = Field(min_length=1)
     variant_key: str | None = None
     size: str | None = None
-    set_to: int | None = None
-    delta: int | None = None
+    set_to: WholeNumber | None = None
+    delta: WholeNumber | None = None
     reason: AdjustReason
     actor: str = "system"
     note: str | None = None

@@ -241,7 +241,9 @@ def install_error_handlers(app: FastAPI) -> None:
             if kind == "json_invalid":
                 problems.append(("body", "the body is not valid JSON", kind))
                 continue
-            problems.append((field_name(item.get("loc", ())), str(item.get("msg", "")), kind))
+            # pydantic prefixes the models' own checks with "Value error, ": noise to a caller.
+            message = str(item.get("msg", "")).removeprefix("Value error, ")
+            problems.append((field_name(item.get("loc", ())), message, kind))
         return json_error(validation_error(problems))
 
     async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from schemas.base import Timestamp
+from schemas.base import Timestamp, WholeNumber
 from schemas.operations import (
     ItemChange,
     LineCode,
@@ -65,7 +65,7 @@ class StockOperation(RequestModel):
     """One cart line."""
 
     product_id: ProductRef
-    quantity: int = Field(
+    quantity: WholeNumber = Field(
         ge=1,
         le=QUANTITY_CEILING,
         description="Units; at most STOCKSYNC_MAX_QUANTITY_PER_LINE (default 50) per product "
@@ -98,7 +98,7 @@ class ReserveStockRequest(RequestModel):
         "product and size are added up before checking.",
     )
     session_id: SessionId
-    expiration_minutes: int | None = Field(
+    expiration_minutes: WholeNumber | None = Field(
         default=None,
         ge=1,
         le=TTL_CEILING_MINUTES,
@@ -337,7 +337,7 @@ class StockStatusResponse(ResponseModel):
 
 class CartItem(RequestModel):
     product_id: ProductRef
-    quantity: int = Field(ge=1, le=QUANTITY_CEILING)
+    quantity: WholeNumber = Field(ge=1, le=QUANTITY_CEILING)
     size: Size = None
     variant_key: VariantKey = None
 

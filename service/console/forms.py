@@ -3,6 +3,7 @@ strict for the adjust form (a problem is shown next to the form, nothing is sent
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal, TypeVar, get_args
@@ -15,6 +16,8 @@ LEDGER_TYPES: tuple[LedgerEntryType, ...] = get_args(LedgerEntryType)
 MAX_UNITS = 1_000_000
 MAX_NOTE = 500
 MAX_PAGE = 100_000
+#: A whole number as typed: optional sign, ASCII digits (bigger ones are refused as too many).
+_WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
 
 T = TypeVar("T", bound=str)
 
@@ -84,11 +87,11 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
     reason = choice(form.reason, ADJUST_REASONS)
     if reason is None:
         return AdjustInput(form, "Choose a reason: " + ", ".join(ADJUST_REASONS) + ".")
-    try:
-        units = int(form.amount)
-    except ValueError:
+    # ASCII digits only: int() would also take "1_000" and other scripts' digits.
+    if _WHOLE.fullmatch(form.amount) is None:
         what = "the new stock" if form.mode == "set" else "the change (e.g. 5 or -2)"
         return AdjustInput(form, f"Enter {what} as a whole number.")
+    units = int(form.amount)
     if abs(units) > MAX_UNITS:
         return AdjustInput(form, f"Enter at most {MAX_UNITS} units.")
     if len(form.note) > MAX_NOTE:
