@@ -192,7 +192,8 @@ def http_exception(exc: StarletteHTTPException, request: Request) -> ApiError:
         code = "method_not_allowed"
     else:
         message = str(exc.detail)
-        code = {413: "body_too_large", 415: "unsupported_media_type"}.get(
+        # FastAPI's own 400 is "There was an error parsing the body": a request problem.
+        code = {400: "invalid_request", 413: "body_too_large", 415: "unsupported_media_type"}.get(
             exc.status_code, "http_error"
         )
     return ApiError(exc.status_code, code, message, headers=headers)
