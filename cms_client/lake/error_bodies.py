@@ -2,7 +2,7 @@
 
 Every error the lake raises from `mutate` has `body` set to what Sanity's `/data/mutate`
 answers, so the HTTP server renders `error.body` unchanged (409 for `MutationError` and its
-subclasses, 400 for `BadRequest`). `mutation_error_body` is the one place that shape is built.
+subclasses, 400 for `BadRequest`). `cms_client.error_bodies` is the one place shapes are built.
 
 Bodies Sanity documents or was seen sending (reference notes 2.2 and 2.4):
 - `documentRevisionIDDoesNotMatchError` with `currentRevisionID` and `expectedRevisionID`
@@ -17,9 +17,9 @@ Types the lake chose where Sanity's are unconfirmed (reference notes, section 9)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from cms_client.error_bodies import mutation_error_body
 from cms_client.errors import (
     BadRequest,
     DocumentExists,
@@ -27,20 +27,6 @@ from cms_client.errors import (
     MutationError,
     RevisionConflict,
 )
-
-
-def mutation_error_body(index: int, error: Mapping[str, Any]) -> dict[str, Any]:
-    """Sanity's body for a transaction refused because mutation `index` failed with `error`.
-
-    `error` is the item error: at least `type` and `description`, plus its own fields.
-    """
-    return {
-        "error": {
-            "type": "mutationError",
-            "description": f"Mutation failed: {error['description']}",
-            "items": [{"index": index, "error": dict(error)}],
-        }
-    }
 
 
 def _message(body: dict[str, Any]) -> str:
