@@ -31,6 +31,8 @@ _READ_ONLY: JsonDict = {"readOnly": True}
 _STOCK: JsonDict = {"minimum": 0}
 #: Reserved units are derived from the reservations; only stocksync writes them.
 _COUNTER: JsonDict = {"minimum": 0, "readOnly": True}
+#: Reorder settings: editors' whole numbers >= 0.
+_COUNT: JsonDict = {"minimum": 0}
 
 _STOCK_HELP = (
     "Units on hand. Editors may change it here (recorded in stocksync's ledger as an editor "
@@ -72,6 +74,28 @@ ShownText = Annotated[str | None, BeforeValidator(first_text)]
 MatchedText = Annotated[str | None, BeforeValidator(as_text)]
 
 
+def _optional_count(value: Any) -> Any:
+    """Reorder settings are advice, not stock: a value that is not a whole number >= 0
+    (typed by hand in Studio without the generated rule, or by a script) reads as unset
+    instead of making the product unreadable."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value < 0 or (isinstance(value, float) and not value.is_integer()):
+        return None
+    return int(value)
+
+
+#: A whole number >= 0 or unset; anything else reads as unset.
+OptionalCount = Annotated[int | None, BeforeValidator(_optional_count)]
+
+_REORDER_POINT_HELP = (
+    "Available units at or below which stocksync lists this for reordering and sends one "
+    "reorder alert (again only after stock has risen above it)."
+)
+_REORDER_QUANTITY_HELP = "Units to order when it reaches its reorder point."
+_SUGGESTED = "stocksync suggests the units that bring cover to 30 days at the recent sales rate"
+
+
 class Slug(Model):
     model_config = ConfigDict(extra="allow")
 
@@ -97,6 +121,18 @@ class Variant(Model):
     )
     stripe_price_id: MatchedText = Field(
         default=None, title="Stripe price id", json_schema_extra=_READ_ONLY
+    )
+    reorder_point: OptionalCount = Field(
+        default=None,
+        title="Reorder point",
+        description=f"{_REORDER_POINT_HELP} Empty: the product's reorder point.",
+        json_schema_extra=_COUNT,
+    )
+    reorder_quantity: OptionalCount = Field(
+        default=None,
+        title="Reorder quantity",
+        description=f"{_REORDER_QUANTITY_HELP} Empty: the product's, else {_SUGGESTED}.",
+        json_schema_extra=_COUNT,
     )
 
 
@@ -126,6 +162,19 @@ class Product(SanityDocument):
         title="Low-stock threshold",
         description="Available units at or below which the product shows as low stock "
         "(stocksync's default when empty).",
+    )
+    reorder_point: OptionalCount = Field(
+        default=None,
+        title="Reorder point",
+        description=f"{_REORDER_POINT_HELP} With variants: for each size without its own.",
+        json_schema_extra=_COUNT,
+    )
+    reorder_quantity: OptionalCount = Field(
+        default=None,
+        title="Reorder quantity",
+        description=f"{_REORDER_QUANTITY_HELP} Empty: {_SUGGESTED}. "
+        "With variants: for each size without its own.",
+        json_schema_extra=_COUNT,
     )
     variants: Annotated[list[Variant], BeforeValidator(_variant_list)] = Field(
         default_factory=list,
@@ -193,4 +242,11 @@ def _reason(problem: Mapping[str, Any]) -> str:
 
 
 #: The product fields stocksync owns or reads; the generated Studio schema covers these.
-PRODUCT_STOCK_FIELDS = ("stock_quantity", "reserved_quantity", "low_stock_threshold", "variants")
+PRODUCT_STOCK_FIELDS = (
+    "stock_quantity",
+    "reserved_quantity",
+    "low_stock_threshold",
+    "reorder_point",
+    "reorder_quantity",
+    "variants",
+)

@@ -25,6 +25,7 @@ DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 QUANTITY_CEILING = 10_000
 LINES_CEILING = 1_000
 TTL_CEILING_MINUTES = 24 * 60
+STRIPE_API_BASE = "https://api.stripe.com"
 
 
 def _env(name: str, default: Any, description: str, **constraints: Any) -> Any:
@@ -86,6 +87,10 @@ class ServiceSettings(BaseSettings):
     )
     stripe_secret_key: SecretStr | None = Field(
         None, description="Stripe API key, for looking up checkout sessions."
+    )
+    stripe_api_base: str = Field(
+        STRIPE_API_BASE,
+        description="Base URL of Stripe's API; point it at a local fake Stripe for testing.",
     )
     sanity_webhook_secret: SecretStr | None = Field(
         None, description="Secret of the Sanity GROQ-powered webhook."
@@ -196,6 +201,17 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("stripe_api_base", mode="before")
+    @classmethod
+    def _api_base(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return STRIPE_API_BASE
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            if not value.startswith(("https://", "http://")):
+                raise ValueError("STRIPE_API_BASE must be an http(s) URL")
+        return value
 
     @field_validator(
         "sanity_api_token",

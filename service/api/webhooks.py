@@ -72,7 +72,10 @@ def stripe_gateway(request: Request, services: Services) -> StripeGateway | None
         return None
     gateway: StripeGateway | None = getattr(request.app.state, "stripe_gateway", None)
     if gateway is None:
-        gateway = StripeApiGateway(services.settings.stripe_secret_key.get_secret_value())
+        gateway = StripeApiGateway(
+            services.settings.stripe_secret_key.get_secret_value(),
+            api_base=services.settings.stripe_api_base,
+        )
         request.app.state.stripe_gateway = gateway
     return gateway
 

@@ -39,6 +39,7 @@ from service.engine.errors import (
 )
 from service.engine.executor import SERVICE_TRANSACTION_PREFIX
 from service.engine.inventory import Inventory
+from service.engine.planners.status import stock_state
 from service.engine.settings import EngineSettings
 
 __all__ = [
@@ -71,4 +72,5 @@ __all__ = [
     "StatusResult",
     "VariantNotFound",
     "VariantStatus",
+    "stock_state",
 ]

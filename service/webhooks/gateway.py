@@ -46,10 +46,14 @@ REQUEST_TIMEOUT = 10.0
 
 
 class StripeApiGateway:
-    """`StripeGateway` over the Stripe API with the secret key `api_key`."""
+    """`StripeGateway` over the Stripe API with the secret key `api_key`, at `api_base`
+    (`STRIPE_API_BASE`; Stripe's own API when None)."""
 
-    def __init__(self, api_key: str, *, max_network_retries: int = 1) -> None:
+    def __init__(
+        self, api_key: str, *, api_base: str | None = None, max_network_retries: int = 1
+    ) -> None:
         self._api_key = api_key
+        self._api_base = api_base
         self._max_network_retries = max_network_retries
         self._client: stripe.StripeClient | None = None
         self._http: stripe.HTTPXClient | None = None
@@ -61,6 +65,7 @@ class StripeApiGateway:
             self._http = stripe.HTTPXClient(timeout=REQUEST_TIMEOUT)
             self._client = stripe.StripeClient(
                 self._api_key,
+                base_addresses={"api": self._api_base} if self._api_base else None,
                 http_client=self._http,
                 max_network_retries=self._max_network_retries,
             )

@@ -22,6 +22,7 @@ from service.engine.inventory import Inventory
 from tests.http.conftest import KEYS, STOREFRONT, app_client, make_settings
 from tests.http.fakes import SwitchableStore
 from tests.support.clock import ManualClock
+from tests.support.stripe import events
 from tests.webhooks import stripe_fixtures as sf
 
 SANITY_SECRET = "sanity-secret"
@@ -70,6 +71,21 @@ class Shop:
             content=payload,
             headers={
                 "Stripe-Signature": sf.sign(payload, secret, age_seconds=age_seconds),
+                "Content-Type": "application/json",
+            },
+        )
+
+    async def deliver(
+        self, evt: dict[str, Any], *, secret: str = sf.WEBHOOK_SECRET
+    ) -> httpx.Response:
+        """Post an event exactly as given (e.g. one `FakeStripe` sent), signed."""
+        self.clock.advance(1)
+        payload = events.payload(evt)
+        return await self.client.post(
+            "/api/stripe-webhook",
+            content=payload,
+            headers={
+                "Stripe-Signature": sf.sign(payload, secret),
                 "Content-Type": "application/json",
             },
         )

@@ -1,40 +1,33 @@
-"""Stripe event payloads as an endpoint on a recent API version receives them, signed with
-the stripe library's own test helper."""
+"""Stripe event payloads as an endpoint on the service's API version receives them, built
+from Stripe's published fixture objects (`tests.support.stripe`; tests skip without them)
+and signed with the stripe library's own test helper."""
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
-import stripe
+from tests.support.stripe import events, objects
 
 WEBHOOK_SECRET = "whsec_test_secret"
 OLD_WEBHOOK_SECRET = "whsec_old_secret"
 STRIPE_KEY = "sk_test_stocksync"
 
 
-def event(event_id: str, event_type: str, obj: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "api_version": "2026-10-28.endive",
-            "created": 1_795_000_000,
-            "livemode": False,
-            "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None},
-            "type": event_type,
-            "data": {"object": obj},
-        }
+def event(
+    event_id: str, event_type: str, obj: dict[str, Any], *, api_version: str | None = None
+) -> str:
+    return events.payload(
+        events.event(
+            event_type,
+            obj,
+            event_id=event_id,
+            api_version=api_version or events.CURRENT_API_VERSION,
+        )
     )
 
 
 def sign(payload: str, secret: str = WEBHOOK_SECRET, *, age_seconds: int = 0) -> str:
-    header: str = stripe.WebhookSignature.generate_signature_header(
-        payload, secret, timestamp=int(time.time()) - age_seconds
-    )
-    return header
+    return events.signature(payload, secret, age_seconds=age_seconds)
 
 
 def checkout_session(
@@ -44,18 +37,16 @@ def checkout_session(
     payment_intent: str | None = "pi_1",
     status: str = "complete",
     metadata: dict[str, str] | None = None,
+    client_reference_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "id": session_id,
-        "object": "checkout.session",
-        "mode": "payment",
-        "status": status,
-        "payment_status": payment_status,
-        "payment_intent": payment_intent,
-        "amount_total": 5000,
-        "currency": "usd",
-        "metadata": metadata or {},
-    }
+    return objects.checkout_session(
+        session_id,
+        status=status,
+        payment_status=payment_status,
+        payment_intent=payment_intent,
+        metadata=metadata,
+        client_reference_id=client_reference_id,
+    )
 
 
 def payment_intent(
@@ -63,18 +54,11 @@ def payment_intent(
     *,
     status: str = "succeeded",
     metadata: dict[str, str] | None = None,
-    error_code: str | None = None,
+    decline_code: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "id": intent_id,
-        "object": "payment_intent",
-        "amount": 5000,
-        "status": status,
-        "metadata": metadata or {},
-        "last_payment_error": (
-            {"code": error_code, "message": "Your card was declined."} if error_code else None
-        ),
-    }
+    return objects.payment_intent(
+        intent_id, status=status, metadata=metadata, decline_code=decline_code
+    )
 
 
 def refund(
@@ -89,19 +73,17 @@ def refund(
     metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     meta = dict(metadata or {})
-    if lines is not None:
-        meta["stocksync_lines"] = json.dumps(lines)
     if raw_lines is not None:
-        meta["stocksync_lines"] = raw_lines
-    return {
-        "id": refund_id,
-        "object": "refund",
-        "amount": amount,
-        "charge": charge,
-        "payment_intent": payment_intent,
-        "status": status,
-        "metadata": meta,
-    }
+        meta[objects.LINES_KEY] = raw_lines
+    return objects.refund(
+        refund_id,
+        charge=charge,
+        payment_intent=payment_intent,
+        amount=amount,
+        status=status,
+        lines=lines,
+        metadata=meta,
+    )
 
 
 def charge(
@@ -114,15 +96,10 @@ def charge(
 ) -> dict[str, Any]:
     """A refunded charge; `refunds` listed only when given (as API versions before
     2022-11-15 did)."""
-    obj: dict[str, Any] = {
-        "id": charge_id,
-        "object": "charge",
-        "amount": amount,
-        "amount_refunded": amount_refunded,
-        "refunded": amount_refunded >= amount,
-        "payment_intent": payment_intent,
-        "metadata": {},
-    }
-    if refunds is not None:
-        obj["refunds"] = {"object": "list", "data": refunds, "has_more": False}
-    return obj
+    return objects.charge(
+        charge_id,
+        payment_intent=payment_intent,
+        amount=amount,
+        amount_refunded=amount_refunded,
+        refunds=refunds,
+    )

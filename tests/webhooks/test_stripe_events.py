@@ -192,7 +192,10 @@ async def test_payment_intent_succeeded_without_a_known_session_waits(shop: Shop
 async def test_payment_failed_is_recorded_once_and_keeps_the_hold(shop: Shop):
     await hold_two(shop)
     obj = sf.payment_intent(
-        "pi_1", status="requires_payment_method", metadata={"session_id": S}, error_code="declined"
+        "pi_1",
+        status="requires_payment_method",
+        metadata={"session_id": S},
+        decline_code="generic_decline",
     )
 
     first = await shop.stripe("evt_fail", "payment_intent.payment_failed", obj)
@@ -206,7 +209,7 @@ async def test_payment_failed_is_recorded_once_and_keeps_the_hold(shop: Shop):
         "low",
         S,
     )
-    assert json.loads(logs[0]["details"])["code"] == "declined"
+    assert json.loads(logs[0]["details"])["code"] == "card_declined"
     # The customer may try another card in the same checkout.
     assert await shop.counters() == (5, 2)
     assert await shop.status(S) == "active"
