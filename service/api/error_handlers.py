@@ -21,7 +21,6 @@ from starlette.routing import compile_path
 from cms_client.errors import RateLimited, StoreUnavailable
 from cms_client.errors import Unauthorized as StoreUnauthorized
 from service.engine.errors import (
-    ConflictRetriesExhausted,
     IdempotencyKeyReused,
     InsufficientStock,
     InvalidAdjustment,
@@ -32,6 +31,7 @@ from service.engine.errors import (
     ReservationNotActive,
     ReservationNotCommitted,
     ReservationNotFound,
+    RetryLater,
     VariantNotFound,
 )
 from service.http_errors import ApiError, error_body
@@ -51,7 +51,7 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     ReservationConflict: 409,
     InvalidAdjustment: 409,
     IdempotencyKeyReused: 409,
-    ConflictRetriesExhausted: 503,
+    RetryLater: 503,
 }
 
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -115,11 +115,7 @@ def inventory_error(error: InventoryError) -> ApiError:
         (code for cls, code in _STATUS_OF.items() if isinstance(error, cls)),
         500,
     )
-    headers = (
-        {"Retry-After": str(CONFLICT_RETRY_AFTER)}
-        if isinstance(error, ConflictRetriesExhausted)
-        else None
-    )
+    headers = {"Retry-After": str(CONFLICT_RETRY_AFTER)} if isinstance(error, RetryLater) else None
     return ApiError(
         status, error.code, _sentence(error.message), details=error.details or None, headers=headers
     )

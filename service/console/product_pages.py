@@ -30,9 +30,9 @@ from service.console.forms import (
 )
 from service.console.rendering import ConsoleError, ConsoleRoute, redirect
 from service.engine.errors import (
-    ConflictRetriesExhausted,
     InventoryError,
     ProductNotFound,
+    RetryLater,
     VariantNotFound,
 )
 from service.reports.history import product_history
@@ -171,7 +171,7 @@ async def product(request: Request, ref: str) -> Response:
 def _refusal_status(error: InventoryError) -> int:
     if isinstance(error, ProductNotFound | VariantNotFound):
         return 404
-    if isinstance(error, ConflictRetriesExhausted):
+    if isinstance(error, RetryLater):
         return 503
     return 409
 

@@ -15,7 +15,7 @@ from cms_client import mutations as m
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
 from schemas.operations import ExpireResult, PurgeResult, ReconcileResult
-from service.engine.errors import ConflictRetriesExhausted
+from service.engine.errors import RetryLater
 from service.engine.executor import Attempt, Executor
 from service.engine.plan import Plan
 from service.engine.planners.lifecycle import plan_expire
@@ -83,7 +83,7 @@ async def expire(
             try:
                 lock = [rid, *_strings(row.get("productIds"))]
                 expired = await executor.run("expire", step, lock=lock, warm=True)
-            except ConflictRetriesExhausted:
+            except RetryLater:
                 result.failed.append(session)
                 continue
             if expired:
@@ -189,7 +189,7 @@ async def _repair(
 
     try:
         outcome = await executor.run("reconcile", step, lock=[product_id])
-    except ConflictRetriesExhausted:
+    except RetryLater:
         result.failed.append(product_id)
         return
     if outcome.settling:

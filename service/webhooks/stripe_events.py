@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from service.engine.errors import (
-    ConflictRetriesExhausted,
     IdempotencyKeyReused,
     InventoryError,
     ReservationNotActive,
     ReservationNotFound,
+    RetryLater,
 )
 from service.engine.inventory import Inventory
 from service.webhooks.gateway import StripeGateway
@@ -134,7 +134,7 @@ class StripeEventHandler:
             return Outcome("ignored", f"{event.type} does not concern stock.")
         try:
             return await handler(event)
-        except ConflictRetriesExhausted:
+        except RetryLater:
             raise
         except IdempotencyKeyReused:
             return Outcome("duplicate", f"Event {event.id} was handled before.")
