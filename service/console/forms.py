@@ -4,6 +4,7 @@ strict for the adjust form (a problem is shown next to the form, nothing is sent
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal, TypeVar, get_args
@@ -17,6 +18,8 @@ MAX_UNITS = 1_000_000
 MAX_NOTE = 500
 MAX_PAGE = 100_000
 #: A whole number as typed: optional sign, ASCII digits (bigger ones are refused as too many).
+#: A one-time form key as `new_form_key` makes them.
+_ONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
 
 T = TypeVar("T", bound=str)
@@ -58,6 +61,9 @@ class AdjustForm:
     amount: str = ""
     reason: str = ""
     note: str = ""
+    #: The form's one-time key (rendered with the page): a resubmission replays instead of
+    #: adjusting twice.
+    once: str = ""
 
     @property
     def variant_key(self) -> str | None:
@@ -83,6 +89,7 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
         amount=fields.get("amount", "").strip(),
         reason=fields.get("reason", ""),
         note=fields.get("note", "").strip(),
+        once=fields.get("once", "") if _ONCE.fullmatch(fields.get("once", "")) else "",
     )
     reason = choice(form.reason, ADJUST_REASONS)
     if reason is None:
@@ -97,3 +104,8 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
     if len(form.note) > MAX_NOTE:
         return AdjustInput(form, f"Keep the note under {MAX_NOTE} characters.")
     return AdjustInput(form, None, units, reason)
+
+
+def new_form_key() -> str:
+    """A one-time key for one rendering of a form (random, so it names one intent)."""
+    return secrets.token_urlsafe(18)

@@ -25,6 +25,7 @@ from service.console.forms import (
     AdjustForm,
     choice,
     day,
+    new_form_key,
     page_number,
     read_adjust,
 )
@@ -156,6 +157,8 @@ async def product_page(
             "lines": line_options(status),
             "reasons": ADJUST_REASONS,
             "form": form or AdjustForm(),
+            # A refused form keeps its key: sent again, it still applies at most once.
+            "once": form.once if form is not None and form.once else new_form_key(),
             "problem": problem,
         },
         section="products",
@@ -195,6 +198,9 @@ async def adjust(request: Request, ref: str) -> Response:
             size=form.size,
             actor=current.session.name,
             note=form.note or None,
+            idempotency_keys=[f"console-adjust:{current.session.name}:{form.once}"]
+            if form.once
+            else [],
         )
     except InventoryError as error:
         return await product_page(
@@ -205,6 +211,12 @@ async def adjust(request: Request, ref: str) -> Response:
             status_code=_refusal_status(error),
         )
     line = f" ({result.size or result.variant_key})" if result.variant_key or result.size else ""
+    if result.replayed:
+        text = (
+            f"This form was applied before (stock{line} {result.previous_stock} → "
+            f"{result.new_stock}); it was not applied again."
+        )
+        return current.flash_next(redirect(product_url(ref)), "ok", text)
     text = (
         f"Stock{line} {result.previous_stock} → {result.new_stock} ({result.reason}); "
         f"available {result.available}."
