@@ -88,8 +88,11 @@ async def release_stock(
     idempotency_key: IdempotencyKey = None,
 ) -> ReleaseStockResponse:
     """Only an active hold can be released: an unknown session is 404
-    `reservation_not_found`, a hold already released, expired or paid is 409
-    `reservation_not_active`. With `operations`, only those lines are released."""
+    `reservation_not_found`, a hold that expired or was paid is 409
+    `reservation_not_active`. A whole release sent again for a released hold (its answer
+    was lost) answers 200 with `replayed: true` and changes nothing. With `operations`, only
+    those lines are released (send an Idempotency-Key to make a partial release safe to
+    repeat)."""
     if body.operations is not None:
         _too_many("operations", len(body.operations), services.settings.max_lines)
     keys = [f"release:{body.session_id}:{idempotency_key}"] if idempotency_key else []
