@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.base import Model, Timestamp, WholeNumber
+from schemas.product import Quarantine
 from schemas.reservation import ReservationStatus, RestoreReason
 
 AdjustReason = Literal["restock", "correction", "damage", "return", "initial"]
@@ -22,6 +23,7 @@ LineCode = Literal[
     "product_not_found",
     "variant_not_found",
     "variant_required",
+    "product_quarantined",
 ]
 
 
@@ -161,6 +163,16 @@ class ReconcileResult(Model):
         default_factory=list, description="Products changed too recently to judge; next run."
     )
     failed: list[str] = Field(default_factory=list)
+    quarantined: list[Quarantine] = Field(
+        default_factory=list,
+        description="Products whose stock fields cannot be read: skipped until an editor "
+        "fixes the field named.",
+    )
+
+    @property
+    def unsettled(self) -> bool:
+        """Whether anything was left for a later run or a person (the CLI's exit code)."""
+        return bool(self.settling or self.failed or self.quarantined)
 
 
 class PurgeResult(Model):
@@ -191,9 +203,23 @@ class ProductStatus(Model):
     variants: list[VariantStatus] | None = None
 
 
+class QuarantinedStatus(Model):
+    """A product named in a status request whose stock fields cannot be read."""
+
+    product_id: str = Field(description="The product as the caller named it (`_id` or slug).")
+    id: str = Field(description="The product's `_id`.")
+    title: str
+    field: str = Field(description="The field in Sanity's path syntax, e.g. variants[2].size.")
+    reason: str
+
+
 class StatusResult(Model):
     products: list[ProductStatus]
     not_found: list[str] = Field(default_factory=list)
+    quarantined: list[QuarantinedStatus] = Field(
+        default_factory=list,
+        description="Named products whose stock fields cannot be read (field and reason).",
+    )
     checked_at: Timestamp
 
 

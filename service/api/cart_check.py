@@ -38,12 +38,20 @@ def _cell(product: ProductStatus, variant: VariantStatus | None) -> tuple[str, s
 
 def check_cart(items: Sequence[CartItem], status: StatusResult) -> list[StockCheck]:
     by_name = {product.product_id: product for product in status.products}
+    odd = {entry.product_id: entry for entry in status.quarantined}
     located: list[tuple[CartItem, ProductStatus | None, VariantStatus | None, LineCode]] = []
     demand: dict[tuple[str, str], int] = {}
     for item in items:
         product = by_name.get(item.product_id)
         if product is None:
-            located.append((item, None, None, "product_not_found"))
+            located.append(
+                (
+                    item,
+                    None,
+                    None,
+                    "product_quarantined" if item.product_id in odd else "product_not_found",
+                )
+            )
             continue
         variant, code = _find_variant(product, item)
         located.append((item, product, variant, code))
@@ -59,6 +67,12 @@ def check_cart(items: Sequence[CartItem], status: StatusResult) -> list[StockChe
         error: str | None = None
         if code == "product_not_found":
             error = "Product not found"
+        elif code == "product_quarantined":
+            found = odd[item.product_id]
+            error = (
+                f"{found.title} cannot be sold now: its {found.field} {found.reason} "
+                "(quarantined until fixed in the Studio)"
+            )
         elif code == "variant_not_found":
             error = f"Size {item.size or item.variant_key} not found for {name}"
         elif code == "variant_required":

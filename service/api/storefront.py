@@ -15,6 +15,7 @@ from service.api.error_responses import COMMON, ReserveFailureBody, error_respon
 from service.api.security import Storefront
 from service.api.storefront_models import (
     ProductStock,
+    QuarantinedProduct,
     ReleaseStockRequest,
     ReleaseStockResponse,
     ReserveStockRequest,
@@ -138,6 +139,7 @@ async def stock_status(
     return StockStatusResponse(
         stock_status=[ProductStock.of(product) for product in status.products],
         not_found=status.not_found,
+        quarantined=[QuarantinedProduct.of(entry) for entry in status.quarantined],
         timestamp=status.checked_at,
     )
 

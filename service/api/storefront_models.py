@@ -16,6 +16,7 @@ from schemas.operations import (
     LineCode,
     LineOutcome,
     ProductStatus,
+    QuarantinedStatus,
     ReleaseResult,
     ReserveResult,
     StockState,
@@ -302,6 +303,18 @@ class ProductStock(ResponseModel):
         )
 
 
+class QuarantinedProduct(ResponseModel):
+    product_id: str = Field(description="As the request named it.")
+    id: str = Field(description="The product's `_id`.")
+    title: str = Field(description="The title as text, or the `_id`.")
+    field: str = Field(description="The field, e.g. `stockQuantity` or `variants[2]`.")
+    reason: str = Field(examples=["must be a whole number, not 5.5"])
+
+    @classmethod
+    def of(cls, entry: QuarantinedStatus) -> QuarantinedProduct:
+        return cls(**entry.model_dump())
+
+
 class StockStatusResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -332,6 +345,12 @@ class StockStatusResponse(ResponseModel):
     success: Literal[True] = True
     stock_status: list[ProductStock]
     not_found: list[str] = Field(description="Names that match no product.")
+    quarantined: list[QuarantinedProduct] = Field(
+        default_factory=list,
+        description="Named products whose stock fields cannot be read (a fractional or text "
+        "stockQuantity, variants that are not a list...): no figures are shown for them "
+        "until an editor fixes the field named. Every other product is answered as usual.",
+    )
     timestamp: Timestamp
 
 

@@ -18,6 +18,8 @@ from typing import Any, Literal, get_args
 
 from cms_client.store import DocumentStore
 from schemas.operations import StockState
+from schemas.product import Quarantine
+from service.engine.errors import ProductQuarantined
 from service.engine.planners.status import product_status
 from service.engine.stock import ProductStock
 
@@ -82,10 +84,14 @@ class ProductRow:
     slug: str | None
     threshold: int
     lines: list[StockLine]
+    #: Why the product's stock cannot be read (flagged in the list instead of figures).
+    quarantine: Quarantine | None = None
 
     @property
     def state(self) -> StockState:
         """The most urgent line's state: what the product is filed under."""
+        if not self.lines:
+            return "out_of_stock"
         return max((line.state for line in self.lines), key=_RANK.__getitem__)
 
     @property
@@ -114,7 +120,21 @@ class StateCounts:
 
 
 def product_row(doc: dict[str, Any], default_threshold: int) -> ProductRow:
-    status = product_status(ProductStock(doc), doc["_id"], default_threshold)
+    try:
+        stock = ProductStock(doc)
+    except ProductQuarantined as exc:
+        found = exc.quarantine
+        slug = doc.get("slug")
+        current = slug.get("current") if isinstance(slug, dict) else slug
+        return ProductRow(
+            id=found.product_id,
+            title=found.title,
+            slug=current if isinstance(current, str) and current else None,
+            threshold=default_threshold,
+            lines=[],
+            quarantine=found,
+        )
+    status = product_status(stock, doc["_id"], default_threshold)
     if status.variants is None:
         lines = [
             StockLine(

@@ -105,6 +105,14 @@ async def product_page(
 ) -> Response:
     services = current.services
     found = await services.inventory.status([ref])
+    if not found.products and found.quarantined:
+        odd = found.quarantined[0]
+        raise ConsoleError(
+            409,
+            "Product quarantined",
+            f"{odd.title} ({odd.product_id}): {odd.field} {odd.reason}. Fix the field in the "
+            "Studio; until then stocksync neither shows nor changes this product's stock.",
+        )
     if not found.products:
         raise ConsoleError(404, "No such product", f"There is no product {ref!r}.")
     status = found.products[0]

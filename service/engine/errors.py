@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from schemas.operations import LineOutcome
+from schemas.product import Quarantine
 
 
 class InventoryError(Exception):
@@ -178,3 +179,22 @@ class OutcomeUnknown(RetryLater):
             details={"operation": operation},
         )
         self.operation = operation
+
+
+class ProductQuarantined(InventoryError):
+    """The product's stock fields cannot be interpreted (design rule 10): its stock is not
+    changed until an editor fixes the field named."""
+
+    code = "product_quarantined"
+
+    def __init__(self, quarantine: Quarantine) -> None:
+        super().__init__(
+            f"product {quarantine.product_id} ({quarantine.title}) is quarantined: "
+            f"{quarantine.field} {quarantine.reason}; fix it in the Studio",
+            details={
+                "productId": quarantine.product_id,
+                "field": quarantine.field,
+                "reason": quarantine.reason,
+            },
+        )
+        self.quarantine = quarantine

@@ -6,6 +6,7 @@ read and written through the executor like any other operation.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -14,7 +15,9 @@ from typing import Any
 from cms_client import mutations as m
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
+from schemas.display import first_text
 from schemas.operations import ExpireResult, PurgeResult, ReconcileResult
+from schemas.product import Quarantine
 from service.engine.errors import RetryLater
 from service.engine.executor import Attempt, Executor
 from service.engine.plan import Plan
@@ -23,6 +26,7 @@ from service.engine.planners.reconcile import (
     ProductReconcile,
     negative_stock_log,
     plan_reconcile_product,
+    quarantine_log,
 )
 from service.engine.queries import (
     active_reservations_page,
@@ -162,6 +166,10 @@ async def _check(
             detect, product_id, holds.get(product_id, []), changed_after=changed_after
         )
         found = detect.outcome()
+        if found.quarantine is not None:
+            result.quarantined.append(found.quarantine)
+            await log_quarantine(executor, found.quarantine)
+            continue
         if found.settling:
             result.settling.append(product_id)
             continue
@@ -169,7 +177,7 @@ async def _check(
             await _repair(executor, product_id, holds.get(product_id, []), changed_after, result)
         if found.negative_stock:
             result.negative_stock.extend(found.negative_stock)
-            title = str(att.snapshot.docs[product_id].get("title") or product_id)
+            title = first_text(att.snapshot.docs[product_id].get("title")) or product_id
             await _log_negative(executor, title, found)
 
 
@@ -195,6 +203,16 @@ async def _repair(
     if outcome.settling:
         result.settling.append(product_id)
     result.repaired.extend(outcome.repaired)
+
+
+async def log_quarantine(executor: Executor, quarantine: Quarantine) -> None:
+    """The quarantine's errorLog, once per document and cause (`quarantine_log`)."""
+
+    async def step(att: Attempt) -> Plan[str]:
+        return quarantine_log(Plan[str](att.snapshot, now=att.now, token=att.token), quarantine)
+
+    with contextlib.suppress(RetryLater):  # the next run logs it
+        await executor.run("log quarantine", step)
 
 
 async def _log_negative(executor: Executor, title: str, outcome: ProductReconcile) -> None:

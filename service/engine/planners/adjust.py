@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from schemas.operations import AdjustRequest, AdjustResult
-from service.engine.errors import InvalidAdjustment, ProductNotFound, VariantNotFound
+from service.engine.errors import (
+    InvalidAdjustment,
+    ProductNotFound,
+    ProductQuarantined,
+    VariantNotFound,
+)
 from service.engine.plan import Plan
 from service.engine.stock import Cell
 
@@ -23,6 +28,8 @@ def plan_adjust(
     product_id = resolved.get(request.product_id)
     stock = plan.product(product_id) if product_id else None
     if stock is None:
+        if product_id in plan.quarantined:
+            return plan.fail(ProductQuarantined(plan.quarantined[product_id]))
         return plan.fail(ProductNotFound(request.product_id))
     found = stock.find(request.variant_key, request.size)
     if not isinstance(found, Cell):

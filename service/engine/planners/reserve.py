@@ -76,6 +76,7 @@ def _merge(
     for line in lines:
         product_id = resolved.get(line.product_id)
         stock = plan.product(product_id) if product_id else None
+        plan.refuse_quarantined(product_id)
         size = line.size.strip() if line.size and line.size.strip() else None
         if stock is None:
             key: tuple[str, ...] = ("?", line.product_id, line.variant_key or "", size or "")
