@@ -134,6 +134,11 @@ async def test_reconcile_reports_and_skips_it_and_logs_it_once(
     assert FIELDS[odd] in logs[0]["message"]
     report = ReconcileReport.model_validate(first.json())
     assert report.exit_code == EXIT_QUARANTINED
+    # Health names it.
+    health = (await client.get("/api/inventory-health")).json()
+    assert health["metrics"]["quarantined"] == [ODD]
+    assert any(ODD in issue and "quarantined" in issue for issue in health["issues"])
+    assert health["healthy"] is False
 
 
 async def test_a_clean_reconcile_exits_zero(client: httpx.AsyncClient, clock: ManualClock) -> None:
