@@ -8,7 +8,7 @@ by the app) and `clock`.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -21,6 +21,7 @@ from service.alerts.after_response import AfterResponseMiddleware
 from service.api.context import Services
 from service.api.error_handlers import install_error_handlers
 from service.api.middleware import BodyLimitMiddleware, CatchAllMiddleware
+from service.api.rate_limits import Limit, TokenBuckets
 from service.api.routers import api_routers
 from service.config import ServiceSettings, load_settings
 from service.runtime import open_runtime
@@ -84,6 +85,21 @@ def _version() -> str:
         return "0.0.0"
 
 
+def rate_limits(config: ServiceSettings, monotonic: Callable[[], float]) -> dict[str, Any]:
+    """The per-client buckets the settings ask for (`service.api.rate_limits`)."""
+    limits: dict[str, Any] = {}
+    if config.rate_limit_storefront_per_second > 0:
+        limits["storefront_limit"] = TokenBuckets(
+            Limit(config.rate_limit_storefront_per_second, config.rate_limit_storefront_burst),
+            monotonic=monotonic,
+        )
+    if config.rate_limit_public_per_minute > 0:
+        limits["public_limit"] = TokenBuckets(
+            Limit.per_minute(config.rate_limit_public_per_minute), monotonic=monotonic
+        )
+    return limits
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     *,
@@ -108,6 +124,7 @@ def create_app(
             storefront_keys=config.storefront_keys(),
             staff_keys=staff_keys,
             cron_secret=config.cron_secret_value(),
+            **rate_limits(config, lambda: now().timestamp()),
         )
         try:
             yield

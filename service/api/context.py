@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from cms_client.clock import Clock
 from cms_client.store import DocumentStore
+from service.api.rate_limits import TokenBuckets
 from service.config import ServiceSettings, StaffKeys
 from service.engine.inventory import Inventory
 
@@ -25,6 +26,9 @@ class Services:
     staff_keys: StaffKeys
     cron_secret: str | None
     started: float = field(default_factory=time.monotonic)
+    #: Per-client buckets of the storefront routes and the public stock status (None: off).
+    storefront_limit: TokenBuckets | None = None
+    public_limit: TokenBuckets | None = None
 
     def uptime_seconds(self) -> float:
         return round(time.monotonic() - self.started, 3)

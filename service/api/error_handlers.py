@@ -45,7 +45,7 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     InvalidRequest: 400,
     ReservationNotFound: 404,
     ProductNotFound: 404,
-    ProductQuarantined: 422,
+    ProductQuarantined: 409,
     VariantNotFound: 404,
     InsufficientStock: 409,
     ReservationNotActive: 409,

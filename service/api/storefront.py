@@ -12,7 +12,7 @@ from service.api.cart_check import check_cart
 from service.api.context import Services, get_services
 from service.api.error_handlers import validation_error
 from service.api.error_responses import COMMON, ReserveFailureBody, error_responses
-from service.api.security import Storefront
+from service.api.security import Public, Storefront
 from service.api.storefront_models import (
     ProductStock,
     QuarantinedProduct,
@@ -62,7 +62,7 @@ def _too_many(field: str, count: int, limit: int) -> None:
     "/reserve-stock",
     response_model=ReserveStockResponse,
     summary="Hold stock for a checkout session (every line or none)",
-    responses=error_responses(*COMMON, 401, 409, models={409: ReserveFailureBody}),
+    responses=error_responses(*COMMON, 401, 409, 429, models={409: ReserveFailureBody}),
 )
 async def reserve_stock(
     body: ReserveStockRequest, services: ServicesDep, caller: Storefront
@@ -80,7 +80,7 @@ async def reserve_stock(
     "/release-stock",
     response_model=ReleaseStockResponse,
     summary="Give a checkout's hold back (all of it, or some lines)",
-    responses=error_responses(*COMMON, 401, 404, 409),
+    responses=error_responses(*COMMON, 401, 404, 409, 429),
 )
 async def release_stock(
     body: ReleaseStockRequest,
@@ -110,11 +110,12 @@ async def release_stock(
     response_model=StockStatusResponse,
     response_model_exclude_none=True,
     summary="Stock of up to 100 products (public)",
-    responses=error_responses(*COMMON),
+    responses=error_responses(*COMMON, 429),
 )
 async def stock_status(
     services: ServicesDep,
     response: Response,
+    caller: Public,
     product_ids: Annotated[
         str,
         Query(
@@ -149,7 +150,7 @@ async def stock_status(
     response_model=StockCheckResponse,
     response_model_exclude_none=True,
     summary="Check a cart against current stock",
-    responses=error_responses(*COMMON, 401),
+    responses=error_responses(*COMMON, 401, 429),
 )
 async def check_stock(
     body: StockCheckRequest, services: ServicesDep, caller: Storefront

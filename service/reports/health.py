@@ -30,7 +30,8 @@ HEALTH_QUERY = (
     '"recentErrors": count(*[_type == "errorLog" && dateTime(createdAt) > dateTime($hourAgo)]),'
     '"criticalErrors": count(*[_type == "errorLog" && severity == "critical"'
     " && coalesce(resolved, false) == false]),"
-    f'"oversold": count(*[_type == "product" && ({_OVERSOLD} || count(variants[{_OVERSOLD}]) > 0)]),'
+    f'"oversold": count(*[_type == "product" && ({_OVERSOLD} || count(variants[{_OVERSOLD}]) > 0)])'
+    ","
     # Reconcile logs each quarantined product once (type stock_validation) until resolved.
     '"quarantined": *[_type == "errorLog" && type == "stock_validation"'
     " && coalesce(resolved, false) == false] | order(productId asc) [0...50].productId"

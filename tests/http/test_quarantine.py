@@ -97,14 +97,14 @@ async def test_writes_to_the_odd_product_are_refused_naming_the_field(
         json={"sessionId": "cs_odd", "operations": [{"productId": "odd-hat", "quantity": 1}]},
         headers=STOREFRONT,
     )
-    body = assert_error_shape(reserve, 422, "product_quarantined")
+    body = assert_error_shape(reserve, 409, "product_quarantined")
     assert FIELDS[odd] in body["message"] and body["details"]["field"] == FIELDS[odd]
     adjust = await client.post(
         "/api/inventory/adjust",
         json={"productId": "odd-hat", "delta": 1, "reason": "restock"},
         headers=ADMIN,
     )
-    assert_error_shape(adjust, 422, "product_quarantined")
+    assert_error_shape(adjust, 409, "product_quarantined")
     # The others still sell.
     ok = await client.post(
         "/api/reserve-stock",
