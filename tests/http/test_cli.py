@@ -14,8 +14,8 @@ from cms_client.lake import Lake
 from schemas.operations import LineRequest
 from service.cli import main
 from service.demo import CATALOGUE, seed_catalogue
-from service.maintenance import EXIT_QUARANTINED, EXIT_UNSETTLED
 from service.engine.inventory import Inventory
+from service.maintenance import EXIT_QUARANTINED, EXIT_UNSETTLED
 from service.webhooks.held_refunds import HeldRefund, hold_refund
 from tests.support.clock import ManualClock
 
