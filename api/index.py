@@ -3,5 +3,9 @@
 from __future__ import annotations
 
 from service.app import create_app
+from service.config import load_settings
+from service.logs import configure_logging
 
-app = create_app()
+settings = load_settings()
+configure_logging(settings.log_format)
+app = create_app(settings)

@@ -8,9 +8,13 @@ document, retried on a revision conflict. Figures:
 - `concurrent_hot`: the same coroutines all on one document (conflicts and retries).
 
 Run `uv run python -m bench.lake_throughput [--n 2000] [--concurrency 16] [--data FILE]`;
-it prints one JSON object with two sets of figures taken in one run: `inprocess` (the `Lake`
-called directly) and `http` (a `SanityClient` talking to `stocksync lake serve`, started as a
-separate process on 127.0.0.1), plus their ratios.
+it prints one JSON object with the figures taken in one run: `raw_sqlite` (the floor: a
+guarded read-modify-write in plain Python SQLite at the lake's durability, `raw_sqlite.py`,
+and the same with `synchronous=NORMAL` for scale), `inprocess` (the `Lake` called directly)
+and `http` (a `SanityClient` talking to `stocksync lake serve`, started as a separate process
+on 127.0.0.1), plus the ratios: `inprocess_to_raw` (sequential lake / raw at equal
+durability) and `inprocess_to_http`. `--profile` adds the top of a cProfile of the
+in-process sequential run, to show where the time goes.
 """
 
 from __future__ import annotations
@@ -163,24 +167,103 @@ def _ratio(a: dict[str, Any], b: dict[str, Any]) -> float | None:
     return round(float(a["ops_per_second"]) / float(b["ops_per_second"]), 2)
 
 
-async def _main(n: int, concurrency: int, data: str | None, http: bool) -> dict[str, Any]:
+async def _main(
+    n: int, concurrency: int, data: str | None, http: bool, profile: bool = False
+) -> dict[str, Any]:
+    from bench.raw_sqlite import run_raw
     from cms_client.lake import Lake
 
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(data) if data else Path(scratch) / "bench.sqlite3"
+        raw_normal = run_raw(Path(scratch) / "raw-normal.sqlite3", n, synchronous="NORMAL")
         async with Lake(path) as lake:
+            raw, lake_sequential = await _interleaved(lake, Path(scratch) / "raw.sqlite3", n)
             figures = await run_inprocess(lake, n, concurrency=concurrency)
+            profiled = await _profile(lake, n) if profile else None
         result: dict[str, Any] = {
-            "inprocess": {"data": str(path) if data else "temporary file", **figures}
+            "raw_sqlite": {"full": raw, "normal": raw_normal},
+            "inprocess": {"data": str(path) if data else "temporary file", **figures},
+            "inprocess_to_raw": {
+                "sequential": _ratio(lake_sequential, raw),
+                "concurrent_distinct": _ratio(figures["concurrent_distinct"], raw),
+                "lake_sequential": lake_sequential,
+                "note": "lake guarded patch (read + ifRevisionID patch) / raw guarded RMW, "
+                "both WAL + synchronous=FULL. sequential: one operation at a time, measured "
+                "in alternating rounds with raw so both see the same disk; "
+                "concurrent_distinct: `concurrency` writers on their own documents (the "
+                "lake commits queued writes together, each durable before it is answered) "
+                "against the same raw figure",
+            },
         }
+        if profiled is not None:
+            result["profile_top"] = profiled
         if http:
             over_http = await run_http(Path(scratch) / "http.sqlite3", n, concurrency=concurrency)
             result["http"] = over_http
-            result["inprocess_to_http_ratio"] = {
+            result["inprocess_to_http"] = {
                 key: _ratio(figures[key], over_http[key])
                 for key in ("sequential", "concurrent_distinct", "concurrent_hot")
             }
         return result
+
+
+async def _interleaved(
+    store: DocumentStore, raw_path: Path, n: int, rounds: int = 20
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Raw and lake sequential figures from alternating rounds of `n / rounds` operations:
+    an fsync's cost drifts with what else the disk does, and both sides share the drift."""
+    from bench.raw_sqlite import RawCounter
+
+    doc_id = f"bench.{secrets.token_hex(4)}.interleaved"
+    await store.mutate([m.create({"_id": doc_id, "_type": "benchProduct", "stock": {"onHand": 0}})])
+    raw = RawCounter(raw_path)
+    lake_seconds = 0.0
+    try:
+        per_round = max(1, n // rounds)
+        for _ in range(rounds):
+            raw.run(per_round)
+            started = time.perf_counter()
+            for _ in range(per_round):
+                await _guarded_patch(store, doc_id)
+            lake_seconds += time.perf_counter() - started
+        raw_figures = raw.figures()
+    finally:
+        raw.close()
+        await store.mutate([m.delete(doc_id)])
+    done = per_round * rounds
+    return raw_figures, _figures(done, lake_seconds, done)
+
+
+async def _profile(store: DocumentStore, n: int) -> dict[str, list[str]]:
+    """Where a sequential guarded patch spends its time: a cProfile of the event loop's
+    thread and one of the lake's writer thread (where SQLite and JSON run), by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    from cms_client.lake import Lake
+
+    doc_id = f"bench.{secrets.token_hex(4)}.profiled"
+    await store.mutate([m.create({"_id": doc_id, "_type": "benchProduct", "stock": {"onHand": 0}})])
+    loop_profile, writer_profile = cProfile.Profile(), cProfile.Profile()
+    lake = store if isinstance(store, Lake) else None
+    if lake is not None:
+        await lake._run(lambda db: writer_profile.enable())
+    loop_profile.enable()
+    for _ in range(n):
+        await _guarded_patch(store, doc_id)
+    loop_profile.disable()
+    if lake is not None:
+        await lake._run(lambda db: writer_profile.disable())
+    await store.mutate([m.delete(doc_id)])
+
+    def top(profile: cProfile.Profile) -> list[str]:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(15)
+        lines = [line.rstrip() for line in out.getvalue().splitlines() if line.strip()]
+        return [line.replace(str(Path.cwd()) + "/", "") for line in lines]
+
+    return {"event_loop_thread": top(loop_profile), "writer_thread": top(writer_profile)}
 
 
 def main() -> None:
@@ -189,8 +272,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--data", default=None, help="lake file (default: a temporary one)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP figures")
+    parser.add_argument(
+        "--profile", action="store_true", help="add a cProfile of the in-process run"
+    )
     args = parser.parse_args()
-    figures = asyncio.run(_main(args.n, args.concurrency, args.data, not args.no_http))
+    figures = asyncio.run(
+        _main(args.n, args.concurrency, args.data, not args.no_http, args.profile)
+    )
     print(json.dumps(figures, indent=2))
 
 

@@ -14,8 +14,8 @@ def utc_now() -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with millisecond precision and a `Z`, as Sanity writes system fields."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # `isoformat` runs in C; `strftime` cost a measurable share of a lake write.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_timestamp(text: str) -> datetime:

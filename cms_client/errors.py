@@ -111,3 +111,11 @@ class QueryError(BadRequest):
 
 class Unauthorized(StoreError):
     """HTTP 401/403: the token is missing, wrong, or lacks the permission."""
+
+
+class QueryTimeout(StoreUnavailable):
+    """A query ran past the store's deadline and was cut (the lake's `queryTimeoutError`).
+
+    A `StoreUnavailable`: the store did not answer in time, and the same query may pass when
+    the store is less busy; nothing was written.
+    """

@@ -12,7 +12,8 @@ message text, which Sanity rewords at will. The order:
    types give the generic `MutationError` on a 409 (e.g. the lake's
    `transactionIdConflictError`) and follow the status otherwise (a 400 `mutationError`
    naming an invalid id or patch is a `BadRequest`).
-4. `queryParseError` -> `QueryError` (position from `start`).
+4. `queryParseError` -> `QueryError` (position from `start`); the lake's `queryTimeoutError`
+   (a query cut at its deadline, HTTP 408) -> `QueryTimeout`.
 5. Other 5xx, timeouts, connection errors, unreadable bodies -> `StoreUnavailable`.
 6. Any other status -> `BadRequest`.
 """
@@ -34,6 +35,7 @@ from cms_client.errors import (
     DocumentMissing,
     MutationError,
     QueryError,
+    QueryTimeout,
     RateLimited,
     RevisionConflict,
     StoreError,
@@ -46,6 +48,8 @@ REVISION_MISMATCH = "documentRevisionIDDoesNotMatchError"
 ALREADY_EXISTS = "documentAlreadyExistsError"
 NOT_FOUND = "documentNotFoundError"
 MUTATION_ERROR = "mutationError"
+#: Not a documented Sanity type: the embedded lake's answer to a query cut at its deadline.
+QUERY_TIMEOUT = "queryTimeoutError"
 QUERY_PARSE_ERROR = "queryParseError"
 
 _CREATES = ("create", "createIfNotExists", "createOrReplace")
@@ -106,6 +110,8 @@ def error_from_body(
             construct=_str(error.get("construct")),
             body=body,
         )
+    if error_type == QUERY_TIMEOUT:
+        return QueryTimeout(message, body=body)
     if status >= 500:
         return StoreUnavailable(message, body=body)
     return BadRequest(message, body=body)

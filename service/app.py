@@ -21,10 +21,13 @@ from service.alerts.after_response import AfterResponseMiddleware
 from service.api.context import Services
 from service.api.error_handlers import install_error_handlers
 from service.api.middleware import BodyLimitMiddleware, CatchAllMiddleware
+from service.api.offline_docs import install_offline_docs
 from service.api.rate_limits import Limit, TokenBuckets
+from service.api.request_log import RequestLogMiddleware
 from service.api.routers import api_routers
 from service.config import ServiceSettings, load_settings
 from service.runtime import open_runtime
+from service.tracing import install_tracing
 
 logger = logging.getLogger("stocksync")
 
@@ -141,13 +144,28 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Served by install_offline_docs instead: FastAPI's own pages load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    install_offline_docs(app)
     install_error_handlers(app)
     # Innermost: alerts of a request's writes are sent once its response is out.
     app.add_middleware(AfterResponseMiddleware)
     # Added last = outermost: the catch-all also covers the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=config.max_body_bytes,
+        path_limits={
+            "/api/inventory/import": config.import_max_bytes,
+            "/console/import": config.import_max_bytes,
+        },
+    )
     app.add_middleware(CatchAllMiddleware)
+    # Outermost of all: one log line and an X-Request-Id for every answer, guards' included.
+    app.add_middleware(RequestLogMiddleware)
+    # Only when OTEL_EXPORTER_OTLP_ENDPOINT is set (service.tracing); otherwise a no-op.
+    install_tracing(app)
     for router in api_routers():
         app.include_router(router)
     # Imported here, like the API routers, so importing the app module stays cheap.

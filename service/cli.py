@@ -38,24 +38,32 @@ def _lake_serve(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         token=args.token,
         latency_ms=args.latency_ms,
+        query_deadline_s=args.query_deadline,
+        public=args.public,
     )
     return 0
 
 
 def _lake_import(args: argparse.Namespace) -> int:
-    from cms_client.lake.transfer import import_dataset
+    from cms_client.lake.transfer import TransferError, import_dataset
 
     Path(args.data).parent.mkdir(parents=True, exist_ok=True)
-    count = import_dataset(args.data, args.file, replace=args.replace)
-    print(f"imported {count} documents from {args.file} into {args.data}")
+    try:
+        count = import_dataset(args.data, args.file, replace=args.replace, dataset=args.dataset)
+    except TransferError as exc:  # one line naming the file, line and document; no traceback
+        raise SystemExit(f"stocksync lake import: {exc.message}") from None
+    print(f"imported {count} documents from {args.file} into {args.data} ({args.dataset})")
     return 0
 
 
 def _lake_export(args: argparse.Namespace) -> int:
-    from cms_client.lake.transfer import export_dataset
+    from cms_client.lake.transfer import TransferError, export_dataset
 
-    count = export_dataset(args.data, args.file)
-    print(f"exported {count} documents from {args.data} to {args.file}")
+    try:
+        count = export_dataset(args.data, args.file, dataset=args.dataset)
+    except TransferError as exc:
+        raise SystemExit(f"stocksync lake export: {exc.message}") from None
+    print(f"exported {count} documents from {args.data} ({args.dataset}) to {args.file}")
     return 0
 
 
@@ -187,7 +195,16 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"stocksync on {base_url}  ({_describe_store(settings)})", flush=True)
         for line in _closed_routes(settings):
             print(f"  {line}", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    from service.logs import logging_config
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=logging_config(settings.log_format, args.log_level),
+        # The request log (service.api.request_log) writes one line per request instead.
+        access_log=False,
+    )
     return 0
 
 
@@ -248,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--latency-ms", type=float, default=0.0, help="added to every request, like a remote store"
     )
+    serve.add_argument(
+        "--query-deadline",
+        type=float,
+        default=30.0,
+        help="seconds a query may run before it is cut with a queryTimeoutError (default 30)",
+    )
+    serve.add_argument(
+        "--public",
+        action="store_true",
+        help="a public dataset: published documents readable without the token (drafts never)",
+    )
     serve.set_defaults(handler=_lake_serve)
 
     imp = lake_commands.add_parser(
@@ -258,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--replace", action="store_true", help="replace documents whose _id already exists"
     )
+    imp.add_argument("--dataset", default="production", help="dataset to import into")
     imp.set_defaults(handler=_lake_import)
 
     exp = lake_commands.add_parser(
@@ -265,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("file")
     exp.add_argument("--data", default=_lake_file())
+    exp.add_argument("--dataset", default="production", help="dataset to export")
     exp.set_defaults(handler=_lake_export)
 
     serve_api = commands.add_parser(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -177,6 +177,12 @@ class ServiceSettings(BaseSettings):
         "instance (also its burst); 0: no limit.",
         ge=0,
     )
+    import_max_bytes: int = _env(
+        "STOCKSYNC_IMPORT_MAX_BYTES",
+        5_000_000,
+        "Largest stock import file (POST /api/inventory/import and the console's upload).",
+        ge=1024,
+    )
     status_cache_seconds: int = _env(
         "STOCKSYNC_STATUS_CACHE_SECONDS",
         5,
@@ -210,6 +216,11 @@ class ServiceSettings(BaseSettings):
         "development",
         validation_alias=AliasChoices("STOCKSYNC_ENVIRONMENT", "VERCEL_ENV"),
         description="Shown by /api/inventory-health (Vercel sets VERCEL_ENV).",
+    )
+    log_format: Literal["json", "text"] = _env(
+        "STOCKSYNC_LOG_FORMAT",
+        "json",
+        "Logs as one JSON object per line (json) or as plain text lines (text).",
     )
 
     @field_validator(

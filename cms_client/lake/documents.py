@@ -17,6 +17,8 @@ from cms_client.ids import id_problem
 
 REVISION_LENGTH = 22
 _BASE62 = string.digits + string.ascii_letters
+_TO_BASE62 = bytes(ord(_BASE62[i % 62]) for i in range(248)) + bytes(8)
+_UNUSED = bytes(range(248, 256))
 
 
 class DocumentProblem(Exception):
@@ -31,7 +33,13 @@ class DocumentProblem(Exception):
 
 def random_token(length: int = REVISION_LENGTH) -> str:
     """A random base62 string, the shape of Sanity's revisions and transaction ids."""
-    return "".join(secrets.choice(_BASE62) for _ in range(length))
+    # One draw of random bytes mapped to base62 in C: many times cheaper than a
+    # `secrets.choice` per character. Bytes 248-255 are dropped (248 = 4 x 62, so the map
+    # is uniform); a draw of twice the length leaves enough after that.
+    while True:
+        token = secrets.token_bytes(2 * length).translate(_TO_BASE62, _UNUSED)
+        if len(token) >= length:
+            return token[:length].decode("ascii")
 
 
 def new_revision() -> str:

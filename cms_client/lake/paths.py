@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -79,6 +80,13 @@ def parse_path(text: str) -> tuple[Segment, ...]:
     """Parse a JSONMatch path into segments, or raise `PathError` naming the problem."""
     if not isinstance(text, str) or not text.strip():
         raise PathError("a patch path must be a non-empty string")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_cached(text: str) -> tuple[Segment, ...]:
+    # Segments are frozen: one parse serves every patch of the same path (stock writes
+    # patch the same few paths over and over).
     return tuple(_Parser(text).segments())
 
 

@@ -14,12 +14,15 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 
 from cms_client.errors import BadRequest
 from cms_client.ids import is_draft, is_published
+from cms_client.lake.query_threads import Budget
 from cms_client.lake.storage import LakeDatabase
 from cms_client.store import Document
 
 PERSPECTIVES = ("published", "drafts", "raw")
 #: About the size of the service's largest dataset, times two; older entries go first.
 CACHE_LIMIT = 250_000
+#: Documents parsed between two looks at the query's budget.
+_LOAD_BATCH = 500
 
 
 class DocumentCache:
@@ -29,31 +32,46 @@ class DocumentCache:
         self.limit = limit
         self._entries: dict[str, tuple[int, Document]] = {}
 
-    def load(self, db: LakeDatabase, rows: Iterable[tuple[str, int]]) -> list[Document]:
-        """The documents for `(id, seq)` rows, parsing only those not cached at that seq."""
+    def load(
+        self, db: LakeDatabase, rows: Iterable[tuple[str, int]], budget: Budget | None = None
+    ) -> list[Document]:
+        """The documents for `(id, seq)` rows, parsing only those not cached at that seq.
+
+        Several query threads share the cache without a lock (a cut query must never leave
+        one held): each entry is replaced whole, and a document is taken from the cache only
+        at the seq this reader's snapshot listed, else read again from its own snapshot.
+        """
         wanted = list(rows)
-        missing = [
-            doc_id
-            for doc_id, seq in wanted
-            if (entry := self._entries.get(doc_id)) is None or entry[0] != seq
-        ]
-        if missing:
-            for doc_id, (seq, body) in db.bodies(missing).items():
-                self.store(doc_id, seq, json.loads(body))
-        found: list[Document] = []
-        for doc_id, _seq in wanted:
+        found: dict[str, Document] = {}
+        missing: list[str] = []
+        for doc_id, seq in wanted:
             entry = self._entries.get(doc_id)
-            if entry is not None:
-                found.append(entry[1])
-        return found
+            if entry is not None and entry[0] == seq:
+                found[doc_id] = entry[1]
+            else:
+                missing.append(doc_id)
+        if budget is not None:
+            budget.check()
+        for start in range(0, len(missing), _LOAD_BATCH):
+            for doc_id, (seq, body) in db.bodies(missing[start : start + _LOAD_BATCH]).items():
+                document = json.loads(body)
+                found[doc_id] = document
+                self.store(doc_id, seq, document)
+            if budget is not None:
+                budget.check()
+        return [found[doc_id] for doc_id, _seq in wanted if doc_id in found]
 
     def store(self, doc_id: str, seq: int, document: Document) -> None:
         """Remember `document` as written at `seq`; the caller must not change it after."""
         self._entries.pop(doc_id, None)
         self._entries[doc_id] = (seq, document)
-        if len(self._entries) > self.limit:
-            for stale in list(self._entries)[: len(self._entries) - self.limit]:
-                del self._entries[stale]
+        excess = len(self._entries) - self.limit
+        if excess > 0:
+            for stale in list(self._entries)[:excess]:
+                self._entries.pop(stale, None)
+
+    def clear(self) -> None:
+        self._entries = {}
 
     def forget(self, doc_id: str) -> None:
         self._entries.pop(doc_id, None)
@@ -82,18 +100,28 @@ class StoredDocuments:
     Release versions are not part of the drafts view.
     """
 
-    def __init__(self, db: LakeDatabase, cache: DocumentCache, perspective: str) -> None:
+    def __init__(
+        self,
+        db: LakeDatabase,
+        cache: DocumentCache,
+        perspective: str,
+        budget: Budget | None = None,
+    ) -> None:
         check_perspective(perspective)
         self.db = db
         self.cache = cache
         self.perspective = perspective
+        self.budget = budget
 
     def documents(self, type_names: Collection[str] | None = None) -> Iterator[Document]:
+        if self.budget is not None:
+            # Every (sub)query reads through here: a query cut at its deadline stops here.
+            self.budget.check()
         rows = self.db.listing(type_names)
         if self.perspective == "raw":
-            yield from self.cache.load(self.db, ((i, s) for i, _p, s in rows))
+            yield from self.cache.load(self.db, ((i, s) for i, _p, s in rows), self.budget)
         elif self.perspective == "published":
-            yield from self.cache.load(self.db, ((i, s) for i, p, s in rows if i == p))
+            yield from self.cache.load(self.db, ((i, s) for i, p, s in rows if i == p), self.budget)
         else:
             yield from self._drafts_view(rows)
 
@@ -103,7 +131,7 @@ class StoredDocuments:
             (i, s) for i, p, s in rows if is_draft(i) or (is_published(i) and p not in drafted)
         ]
         overlaid: dict[str, Document] = {}
-        for document in self.cache.load(self.db, visible):
+        for document in self.cache.load(self.db, visible, self.budget):
             doc_id = document["_id"]
             if is_draft(doc_id):
                 public_id = doc_id[len("drafts.") :]

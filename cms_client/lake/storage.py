@@ -5,7 +5,9 @@ processes may open the same file: WAL lets readers run beside the one writer, wr
 the lock up front (`BEGIN IMMEDIATE`) so a transaction never fails half-way on a lock, and
 the busy timeout makes a writer wait its turn instead of failing.
 
-Each committed transaction gets a row in `transactions`; its `seq` (strictly increasing)
+Each committed transaction gets a row in `transactions`; its `seq` (strictly increasing:
+rows are never deleted, so SQLite's next rowid is always above every earlier one; files
+made before used AUTOINCREMENT, which does the same at the cost of a page per commit)
 stamps every document it wrote, so a cached parse of a document is valid exactly while
 the stored `seq` is unchanged, whichever process wrote it. The table also makes transaction
 ids unique per dataset.
@@ -26,13 +28,21 @@ from cms_client.ids import published_id
 BUSY_TIMEOUT_SECONDS = 30.0
 #: SQLite's default limit on `?` parameters is 32766 on current builds; stay well under it.
 _BATCH = 900
+#: Ids `bodies` reads in one statement (so one consistent state without a transaction).
+READ_BATCH = _BATCH
+#: WAL pages between checkpoints (SQLite's default is 1000). A lake commit writes several
+#: pages (document, index, transaction log), so the default would checkpoint — copy pages
+#: and fsync the database file — every couple of hundred writes. Durability is the WAL's
+#: fsync at each commit either way.
+WAL_CHECKPOINT_PAGES = 4000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transactions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     dataset TEXT NOT NULL,
     id TEXT NOT NULL,
     committed_at TEXT NOT NULL,
+    changes TEXT,
     UNIQUE (dataset, id)
 );
 CREATE TABLE IF NOT EXISTS documents (
@@ -49,10 +59,19 @@ CREATE INDEX IF NOT EXISTS documents_by_type
 CREATE INDEX IF NOT EXISTS documents_by_published_id
     ON documents (dataset, published_id);
 """
+#: Added after the first release; files made before get it on open.
+_CHANGES_COLUMN = "ALTER TABLE transactions ADD COLUMN changes TEXT"
+#: The change log (what listeners read) keeps the documents of this many recent transactions;
+#: older entries keep only their id (ids stay unique forever).
+CHANGE_LOG_KEEP = 10_000
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def dumps(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # One encoder for every call: `json.dumps` with options builds a new one each time.
+    return _ENCODER.encode(document)
 
 
 def _batches(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -67,22 +86,43 @@ def _marks(count: int) -> str:
 class LakeDatabase:
     """One dataset of one lake file (or of a private in-memory database when path is None)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None, dataset: str) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        dataset: str,
+        *,
+        durable: bool = True,
+        shared: bool = False,
+        create_schema: bool = True,
+        busy_timeout_s: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        """`durable=False` (a scratch lake) skips the fsyncs; `shared=True` lets the connection
+        move between threads (one at a time); `create_schema=False` trusts it exists."""
         self.dataset = dataset
         target = ":memory:" if path is None else os.fspath(path)
         self.connection = sqlite3.connect(
-            target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+            target,
+            timeout=busy_timeout_s,
+            isolation_level=None,
+            check_same_thread=not shared,
         )
-        self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        self.connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         if path is not None:
             self.connection.execute("PRAGMA journal_mode = WAL")
+            self.connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         # FULL: a transaction reported as committed survives a power cut, not just a crash.
-        self.connection.execute("PRAGMA synchronous = FULL")
+        self.connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
         self.connection.execute("PRAGMA foreign_keys = OFF")
-        with self.write():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.connection.execute(statement)
+        if create_schema:
+            with self.write():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.connection.execute(statement)
+                columns = {
+                    row[1] for row in self.connection.execute("PRAGMA table_info(transactions)")
+                }
+                if "changes" not in columns:
+                    self.connection.execute(_CHANGES_COLUMN)
 
     def close(self) -> None:
         self.connection.close()
@@ -171,6 +211,15 @@ class LakeDatabase:
         for (body,) in rows:
             yield body
 
+    def page_after(self, after: str, size: int) -> list[tuple[str, str]]:
+        """`(id, body)` of up to `size` documents with ids after `after`, by id."""
+        return list(
+            self.connection.execute(
+                "SELECT id, body FROM documents WHERE dataset = ? AND id > ? ORDER BY id LIMIT ?",
+                (self.dataset, after, size),
+            )
+        )
+
     # Writes (inside `write()`) -------------------------------------------------------------
 
     def transaction_exists(self, transaction_id: str) -> bool:
@@ -180,17 +229,53 @@ class LakeDatabase:
         ).fetchone()
         return row is not None
 
-    def record_transaction(self, transaction_id: str, committed_at: str) -> int:
-        """Register a committed transaction; returns its `seq` for the documents it writes."""
+    def record_transaction(
+        self, transaction_id: str, committed_at: str, changes: str | None = None
+    ) -> int:
+        """Register a committed transaction; returns its `seq` for the documents it writes.
+
+        `changes` is the JSON the change feed reads (`feed.py`): the transaction's mutations
+        and each written document before and after.
+        """
         cursor = self.connection.execute(
-            "INSERT INTO transactions (dataset, id, committed_at) VALUES (?, ?, ?)",
-            (self.dataset, transaction_id, committed_at),
+            "INSERT INTO transactions (dataset, id, committed_at, changes) VALUES (?, ?, ?, ?)",
+            (self.dataset, transaction_id, committed_at, changes),
         )
         assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        seq = cursor.lastrowid
+        if changes is not None and seq % 1000 == 0:
+            # Every thousandth transaction trims the log, so it stays small without a job.
+            self.connection.execute(
+                "UPDATE transactions SET changes = NULL WHERE seq <= ? AND changes IS NOT NULL",
+                (seq - CHANGE_LOG_KEEP,),
+            )
+        return seq
 
-    def put(self, document: dict[str, Any], seq: int, *, replace: bool = True) -> None:
-        """Store `document`; without `replace` an existing id raises `sqlite3.IntegrityError`."""
+    def last_seq(self) -> int:
+        row = self.connection.execute("SELECT max(seq) FROM transactions").fetchone()
+        return int(row[0] or 0)
+
+    def changes_since(self, seq: int, limit: int = 500) -> list[tuple[int, str, str, str]]:
+        """`(seq, transaction id, committed_at, changes)` of this dataset's logged
+        transactions after `seq`, oldest first."""
+        return list(
+            self.connection.execute(
+                "SELECT seq, id, committed_at, changes FROM transactions "
+                "WHERE seq > ? AND dataset = ? AND changes IS NOT NULL ORDER BY seq LIMIT ?",
+                (seq, self.dataset, limit),
+            )
+        )
+
+    def put(
+        self,
+        document: dict[str, Any],
+        seq: int,
+        *,
+        replace: bool = True,
+        body: str | None = None,
+    ) -> None:
+        """Store `document` (`body`: its `dumps`, when the caller has it already); without
+        `replace` an existing id raises `sqlite3.IntegrityError`."""
         doc_id = document["_id"]
         upsert = (
             " ON CONFLICT (dataset, id) DO UPDATE SET type = excluded.type, "
@@ -199,7 +284,14 @@ class LakeDatabase:
         self.connection.execute(
             "INSERT INTO documents (dataset, id, type, published_id, seq, body) "
             "VALUES (?, ?, ?, ?, ?, ?)" + (upsert if replace else ""),
-            (self.dataset, doc_id, document["_type"], published_id(doc_id), seq, dumps(document)),
+            (
+                self.dataset,
+                doc_id,
+                document["_type"],
+                published_id(doc_id),
+                seq,
+                body if body is not None else dumps(document),
+            ),
         )
 
     def remove(self, doc_id: str) -> None:

@@ -19,7 +19,9 @@ Choices where Sanity's behaviour is unconfirmed (reference notes, section 9):
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +43,13 @@ from cms_client.lake.error_bodies import (
     revision_conflict,
     transaction_id_used,
 )
+from cms_client.lake.limits import (
+    MAX_BODY_NESTING,
+    LimitExceeded,
+    check_document,
+    check_size,
+    check_value,
+)
 from cms_client.lake.patches import OPERATION_ORDER, PatchProblem, apply_patch
 from cms_client.lake.sources import DocumentCache, TransactionDocuments
 from cms_client.lake.storage import LakeDatabase, dumps
@@ -49,6 +58,8 @@ from cms_client.store import Document, MutationResult, MutationResultItem, Opera
 #: Sanity's limit for a delete by query; larger sets must be split across transactions.
 MAX_DELETE_BY_QUERY = 10_000
 MAX_TRANSACTION_ID_LENGTH = 128
+#: The item error type of a document past Sanity's limits (the lake's choice of name).
+LIMIT_ERROR = "documentLimitExceededError"
 
 
 class _Working:
@@ -58,18 +69,26 @@ class _Working:
         self.db = db
         #: id -> document (None: absent). Holds every id read or written.
         self.docs: dict[str, Document | None] = {}
-        #: Ids written by the transaction, in first-touch order.
-        self.touched: dict[str, None] = {}
+        #: id -> the stored JSON before the transaction (None: absent), for the change log.
+        self.before: dict[str, str | None] = {}
+        #: Ids written by the transaction, in first-touch order, with the indexes of the
+        #: mutations that wrote them.
+        self.touched: dict[str, list[int]] = {}
+        #: The index of the mutation being applied.
+        self.index = 0
 
     def get(self, doc_id: str) -> Document | None:
         if doc_id not in self.docs:
             found = self.db.bodies([doc_id]).get(doc_id)
+            self.before[doc_id] = found[1] if found else None
             self.docs[doc_id] = json.loads(found[1]) if found else None
         return self.docs[doc_id]
 
     def put(self, doc_id: str, document: Document | None) -> None:
         self.docs[doc_id] = document
-        self.touched[doc_id] = None
+        indexes = self.touched.setdefault(doc_id, [])
+        if not indexes or indexes[-1] != self.index:
+            indexes.append(self.index)
 
     def touched_documents(self) -> dict[str, Document | None]:
         return {doc_id: self.docs[doc_id] for doc_id in self.touched}
@@ -93,15 +112,19 @@ class _Transaction:
                 index, "invalidMutationError", "A mutation must be an object with one key"
             )
         ((kind, spec),) = mutation.items()
+        self.working.index = index
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise bad_mutation(index, "invalidMutationError", f"Unknown mutation type {kind!r}")
         try:
-            dumps(spec)
-        except (TypeError, ValueError) as exc:
-            raise bad_mutation(
-                index, "invalidMutationError", f"Mutation is not valid JSON: {exc}"
-            ) from exc
+            # Also proves the mutation is JSON (no NaN, no other Python objects).
+            check_value(spec, max_nesting=MAX_BODY_NESTING, what=kind)
+        except LimitExceeded as exc:
+            if exc.not_json:
+                raise bad_mutation(
+                    index, "invalidMutationError", f"Mutation is not valid JSON: {exc.description}"
+                ) from None
+            raise bad_mutation(index, LIMIT_ERROR, exc.description) from None
         try:
             handler(self, index, spec)
         except DocumentProblem as exc:
@@ -285,6 +308,16 @@ def check_transaction_id(transaction_id: Any) -> str:
     return transaction_id
 
 
+@dataclass(frozen=True)
+class TransactionRequest:
+    """One mutate call, as the writer thread receives it."""
+
+    mutations: Sequence[Any]
+    now: datetime
+    transaction_id: str | None = None
+    return_documents: bool = True
+
+
 def run_transaction(
     db: LakeDatabase,
     cache: DocumentCache,
@@ -296,35 +329,146 @@ def run_transaction(
     dry_run: bool = False,
 ) -> MutationResult:
     """Apply `mutations` atomically (or, with `dry_run`, only compute the outcome)."""
+    request = TransactionRequest(mutations, now, transaction_id, return_documents)
+    if dry_run:
+        with db.snapshot():
+            result, _written = _apply(db, cache, request, dry_run=True)
+        return result
+    (outcome,) = run_transactions(db, cache, [request])
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def run_transactions(
+    db: LakeDatabase, cache: DocumentCache, requests: Sequence[TransactionRequest]
+) -> list[MutationResult | Exception]:
+    """Commit several mutate calls with one SQLite commit (group commit): one fsync makes
+    all of them durable, and none is answered before it. Each runs in call order under its
+    own savepoint, sees the ones before it, and fails alone (a refused transaction writes
+    nothing); a database error fails them all, since none was committed."""
+    outcomes: list[MutationResult | Exception] = []
+    committed: list[tuple[int, dict[str, Document | None]]] = []
+    connection = db.connection
+    try:
+        with db.write():
+            if len(requests) == 1:
+                # Alone, a refusal rolls the whole transaction back: no savepoint needed.
+                result, applied = _apply(db, cache, requests[0], dry_run=False)
+                outcomes.append(result)
+                committed.append(applied)
+                requests = []
+            for request in requests:
+                connection.execute("SAVEPOINT lake_transaction")
+                try:
+                    result, applied = _apply(db, cache, request, dry_run=False)
+                except sqlite3.Error:
+                    raise
+                except Exception as exc:  # the caller's refusal, answered to that caller
+                    connection.execute("ROLLBACK TO lake_transaction")
+                    connection.execute("RELEASE lake_transaction")
+                    outcomes.append(exc)
+                    continue
+                connection.execute("RELEASE lake_transaction")
+                outcomes.append(result)
+                committed.append(applied)
+    except sqlite3.Error:
+        # Nothing was committed; what the batch's reads cached from its own uncommitted
+        # writes must go (their seqs will be used again).
+        cache.clear()
+        raise
+    except Exception as exc:  # a lone transaction refused: rolled back, answered to its caller
+        if len(outcomes) or len(committed):
+            raise
+        return [exc]
+    # Only after the commit: a rolled-back write must never reach the cache.
+    for seq, documents in committed:
+        for doc_id, document in documents.items():
+            if document is None:
+                cache.forget(doc_id)
+            else:
+                cache.store(doc_id, seq, document)
+    return outcomes
+
+
+def _apply(
+    db: LakeDatabase, cache: DocumentCache, request: TransactionRequest, *, dry_run: bool
+) -> tuple[MutationResult, tuple[int, dict[str, Document | None]]]:
+    mutations = request.mutations
     if isinstance(mutations, str | bytes | Mapping):
         raise BadRequest(
             "mutations must be an array",
             body={"error": {"type": "httpBadRequest", "description": "mutations must be an array"}},
         )
+    transaction_id = request.transaction_id
     chosen = check_transaction_id(transaction_id) if transaction_id is not None else None
-    guard = db.snapshot() if dry_run else db.write()
-    with guard:
-        revision = chosen or new_revision()
-        while db.transaction_exists(revision):
-            if chosen is not None:
-                raise transaction_id_used(chosen)
-            revision = new_revision()
-        transaction = _Transaction(db, cache, revision, now)
-        for index, mutation in enumerate(mutations):
-            transaction.apply(index, mutation)
-        written = transaction.stamp()
-        if dry_run:
-            return transaction.result(return_documents=return_documents)
-        seq = db.record_transaction(revision, transaction.timestamp)
-        for doc_id, document in written.items():
-            if document is None:
-                db.remove(doc_id)
-            else:
-                db.put(document, seq)
-    # Only after the commit: a rolled-back write must never reach the cache.
+    # A random revision is 131 bits: checking it for a repeat would cost a statement per
+    # write for nothing (the unique index still guards it). A chosen id is checked.
+    revision = chosen or new_revision()
+    if chosen is not None and db.transaction_exists(chosen):
+        raise transaction_id_used(chosen)
+    transaction = _Transaction(db, cache, revision, request.now)
+    for index, mutation in enumerate(mutations):
+        transaction.apply(index, mutation)
+    written = transaction.stamp()
+    bodies = _checked_bodies(written, transaction.working)
+    result = transaction.result(return_documents=request.return_documents)
+    if dry_run:
+        return result, (0, {})
+    changes = _change_log(mutations, transaction.working, bodies)
+    seq = db.record_transaction(revision, transaction.timestamp, changes)
     for doc_id, document in written.items():
         if document is None:
-            cache.forget(doc_id)
+            db.remove(doc_id)
         else:
-            cache.store(doc_id, seq, document)
-    return transaction.result(return_documents=return_documents)
+            db.put(document, seq, body=bodies[doc_id])
+    return result, (seq, written)
+
+
+def _change_log(
+    mutations: Sequence[Any], working: _Working, bodies: Mapping[str, str | None]
+) -> str:
+    """The transaction as the change feed reads it (`feed.py`), built from the JSON texts
+    already at hand rather than serialising each document again."""
+    entries = [
+        "".join(
+            (
+                '{"id":',
+                dumps(doc_id),
+                ',"mutations":',
+                dumps(working.touched[doc_id]),
+                ',"previous":',
+                working.before.get(doc_id) or "null",
+                ',"result":',
+                body or "null",
+                "}",
+            )
+        )
+        for doc_id, body in bodies.items()
+    ]
+    return "".join(
+        ('{"mutations":', dumps(list(mutations)), ',"documents":[', ",".join(entries), "]}")
+    )
+
+
+def _checked_bodies(
+    written: Mapping[str, Document | None], working: _Working
+) -> dict[str, str | None]:
+    """The JSON text of each written document, refusing any past Sanity's limits (named at
+    the last mutation that wrote it)."""
+    bodies: dict[str, str | None] = {}
+    for doc_id, document in written.items():
+        if document is None:
+            bodies[doc_id] = None
+            continue
+        try:
+            check_document(document)
+            body = dumps(document)
+            check_size(body, doc_id)
+        except LimitExceeded as exc:
+            index = working.touched[doc_id][-1]
+            raise bad_mutation(
+                index, LIMIT_ERROR, f"Document {doc_id!r}: {exc.description}", id=doc_id
+            ) from None
+        bodies[doc_id] = body
+    return bodies

@@ -6,6 +6,7 @@ one builder per shape.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,7 @@ from cms_client.errors import (
     BadRequest,
     MutationError,
     QueryError,
+    QueryTimeout,
     RateLimited,
     StoreError,
     StoreUnavailable,
@@ -32,6 +34,8 @@ from cms_client.errors import (
 
 #: Sanity refuses larger mutate bodies ("Request body exceeds limit of 4000000 bytes").
 MAX_MUTATE_BODY_BYTES = 4_000_000
+#: The lake holds every request body (POST queries too) to the same limit.
+MAX_BODY_BYTES = MAX_MUTATE_BODY_BYTES
 
 
 class Refusal(Exception):
@@ -62,8 +66,18 @@ def body_too_large() -> Refusal:
     )
 
 
+class _JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            # A lone surrogate (from a GROQ string escape, say): escaped as JSON allows,
+            # rather than a 500.
+            return json.dumps(content, separators=(",", ":"), allow_nan=False).encode()
+
+
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    return _JSON(body, status_code=status, headers=dict(headers or {}))
 
 
 def store_error_response(exc: StoreError, query: str = "") -> JSONResponse:
@@ -79,6 +93,9 @@ def store_error_response(exc: StoreError, query: str = "") -> JSONResponse:
         return json_response(429, exc.body or status_body(429, exc.message), headers)
     if isinstance(exc, Unauthorized):
         return json_response(401, exc.body or status_body(401, exc.message))
+    if isinstance(exc, QueryTimeout):
+        # A query cut at its deadline: 408, so clients do not resend the same slow query.
+        return json_response(408, exc.body or status_body(408, exc.message))
     if isinstance(exc, StoreUnavailable):
         return json_response(503, exc.body or status_body(503, exc.message))
     return json_response(500, exc.body or status_body(500, exc.message))

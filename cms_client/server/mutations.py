@@ -12,7 +12,6 @@ from starlette.responses import Response
 from cms_client.server.errors import (
     MAX_MUTATE_BODY_BYTES,
     bad_request,
-    body_too_large,
     json_response,
 )
 from cms_client.server.inputs import Gate, body_flag, flag, json_object
@@ -28,9 +27,6 @@ class Writes:
 
     async def mutate(self, request: Request) -> Response:
         self.gate.admit(request)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_MUTATE_BODY_BYTES:
-            raise body_too_large()
         body = await json_object(request, limit=MAX_MUTATE_BODY_BYTES)
         mutations = body.get("mutations")
         if not isinstance(mutations, list) or not all(isinstance(m, dict) for m in mutations):

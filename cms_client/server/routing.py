@@ -21,8 +21,10 @@ from cms_client.server.errors import (
     store_error_handler,
 )
 from cms_client.server.inputs import Gate
+from cms_client.server.listen import Listen
 from cms_client.server.mutations import Writes
 from cms_client.server.queries import Reads
+from cms_client.server.transfer import Export
 from cms_client.store import DocumentStore
 
 
@@ -36,19 +38,24 @@ def create_lake_app(
     sleep: Sleep = asyncio.sleep,
     mutate_rate_limit: float | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    public: bool = False,
 ) -> Starlette:
     """The Sanity-compatible ASGI app over `lake`.
 
     `token`: when set, every request needs `Authorization: Bearer <token>` (else 401).
     `latency_ms`: slept (with `sleep`) before each request. `faults`: planned failures.
     `mutate_rate_limit`: mutate requests per second per client IP before 429s (Sanity: ~25).
+    `public`: the dataset's visibility; a public one answers published documents to requests
+    without a token (drafts never); a private one (the default) answers them 401.
     The app does not close `lake`; whoever opened it does.
     """
     if latency_ms < 0:
         raise ValueError("latency_ms must not be negative")
-    gate = Gate(dataset, token)
+    gate = Gate(dataset, token, public=public)
     reads = Reads(lake, gate)
     writes = Writes(lake, gate)
+    listen = Listen(lake, gate)
+    export = Export(lake, gate)
     rate_limit = (
         RequestRateLimit(mutate_rate_limit, monotonic=monotonic)
         if mutate_rate_limit is not None
@@ -59,6 +66,8 @@ def create_lake_app(
             Route("/v{version}/data/doc/{dataset}/{ids}", reads.doc, methods=["GET"]),
             Route("/v{version}/data/query/{dataset}", reads.query, methods=["GET", "POST"]),
             Route("/v{version}/data/mutate/{dataset}", writes.mutate, methods=["POST"]),
+            Route("/v{version}/data/listen/{dataset}", listen.listen, methods=["GET"]),
+            Route("/v{version}/data/export/{dataset}", export.export, methods=["GET"]),
         ],
         middleware=[
             Middleware(

@@ -35,6 +35,7 @@ from service.engine.errors import (
     RetryLater,
     VariantNotFound,
 )
+from service.engine.stock_import import ImportInProgress
 from service.http_errors import ApiError, error_body
 
 #: Seconds a caller should wait after a store outage or exhausted conflict retries.
@@ -53,6 +54,7 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     ReservationConflict: 409,
     InvalidAdjustment: 409,
     IdempotencyKeyReused: 409,
+    ImportInProgress: 409,
     RetryLater: 503,
 }
 

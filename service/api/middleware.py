@@ -64,22 +64,30 @@ class BodyLimitMiddleware:
     chunked upload cannot slip past the limit either.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: dict[str, int] | None = None
+    ) -> None:
+        """`path_limits`: other limits for exact paths (file uploads)."""
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.default_max_bytes)
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
-                    await send_error(send, _too_large(self.max_bytes))
+                if declared > limit:
+                    await send_error(send, _too_large(limit))
                     return
         chunks: list[bytes] = []
         size = 0
@@ -91,8 +99,8 @@ class BodyLimitMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await send_error(send, _too_large(self.max_bytes))
+            if size > limit:
+                await send_error(send, _too_large(limit))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

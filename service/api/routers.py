@@ -7,6 +7,13 @@ from fastapi import APIRouter
 
 def api_routers() -> list[APIRouter]:
     """Imported on call so `service.api` stays cheap to import for the CLI."""
-    from service.api import cron, health, staff, storefront, webhooks
+    from service.api import cron, health, staff, stock_tools, storefront, webhooks
 
-    return [storefront.router, webhooks.router, staff.router, health.router, cron.router]
+    return [
+        storefront.router,
+        webhooks.router,
+        staff.router,
+        stock_tools.router,
+        health.router,
+        cron.router,
+    ]

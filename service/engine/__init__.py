@@ -43,6 +43,12 @@ from service.engine.executor import SERVICE_TRANSACTION_PREFIX
 from service.engine.inventory import Inventory
 from service.engine.planners.status import stock_state
 from service.engine.settings import EngineSettings
+from service.engine.stock_import import (
+    ImportInProgress,
+    ImportRejected,
+    ImportResult,
+    ImportRowResult,
+)
 
 __all__ = [
     "SERVICE_TRANSACTION_PREFIX",
@@ -52,6 +58,10 @@ __all__ = [
     "EngineSettings",
     "ExpireResult",
     "IdempotencyKeyReused",
+    "ImportInProgress",
+    "ImportRejected",
+    "ImportResult",
+    "ImportRowResult",
     "InsufficientStock",
     "InvalidAdjustment",
     "InvalidRequest",

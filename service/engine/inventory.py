@@ -51,6 +51,7 @@ from schemas.operations import (
 )
 from schemas.records import ErrorType, Severity
 from schemas.reservation import RestoreReason, StockReservation
+from schemas.stock_csv import ImportRow
 from service.engine import sweeps
 from service.engine.errors import InsufficientStock, InvalidRequest, InventoryError
 from service.engine.executor import Attempt, Executor, Sleep, new_token
@@ -73,6 +74,13 @@ from service.engine.queries import RESERVATION_BY_PAYMENT_INTENT, overdue_reserv
 from service.engine.resolver import ProductResolver
 from service.engine.settings import EngineSettings
 from service.engine.status_reader import read_status
+from service.engine.stock_import import (
+    ImportRejected,
+    ImportResult,
+    StockImport,
+    journal_id,
+    summary,
+)
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
 RequestT = TypeVar("RequestT", bound=BaseModel)
@@ -428,6 +436,48 @@ class Inventory:
         return await self.executor.run(
             "adjust", step, lock=[self.resolver.cached(product_id) or product_id]
         )
+
+    async def import_stock(
+        self,
+        rows: Sequence[ImportRow],
+        *,
+        actor: str,
+        reference: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> ImportResult:
+        """Apply many stock adjustments (an import file's rows) all together or not at all.
+
+        Every row is checked on one fresh read of its products first; `dry_run` stops there
+        and writes nothing. Otherwise any invalid row raises `ImportRejected` (its `result`
+        lists every row, bad ones with `error`) and nothing is written; else each row that
+        changes stock writes one ledger entry (its reason, `reference` or the row's own, by
+        `actor`), in chunks of whole products per transaction, undone if a later chunk fails
+        (see `service.engine.stock_import`). With `idempotency_key` a repeat returns the
+        first result (`replayed`), or raises `ImportInProgress` while it runs.
+        """
+        token = self.executor.token_factory()
+        reference = reference or f"import-{self.clock():%Y%m%d-%H%M%S}-{token[-6:]}"
+        key = f"import:{actor}:{idempotency_key}" if idempotency_key else None
+        run = StockImport(
+            self.executor,
+            rows=rows,
+            actor=actor,
+            reference=reference,
+            journal=journal_id(key, token),
+            log_error=self.log_error,
+        )
+        if key is not None and not dry_run:
+            earlier = await run.replayed()
+            if earlier is not None:
+                return earlier
+        checked, resolved = await run.check()
+        result = summary(checked, dry_run=dry_run, reference=reference, applied=False)
+        if dry_run:
+            return result
+        if result.invalid:
+            raise ImportRejected(result)
+        return await run.apply(resolved)
 
     async def record_editor_change(
         self,

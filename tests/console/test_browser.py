@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -237,3 +238,31 @@ def test_pages_fit_a_phone_screen(browser: Browser, base_url: str) -> None:
             assert overflow <= 0, f"{path} scrolls sideways on a phone"
     finally:
         context.close()
+
+
+def test_the_api_docs_render_with_the_network_off(browser: Browser, base_url: str) -> None:
+    """Swagger UI and ReDoc draw the API from the app's own assets; every request to any
+    other host is refused, as on a machine with no network."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(10000)
+    outside: list[str] = []
+
+    def only_the_app(route: Any) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_app)
+    page = context.new_page()
+    try:
+        page.goto("/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("stocksync")
+        expect(page.locator(".opblock-summary-path", has_text="/api/reserve-stock")).to_be_visible()
+        page.goto("/redoc")
+        expect(page.locator("h1", has_text="stocksync")).to_be_visible()
+        expect(page.get_by_text("/api/reserve-stock").first).to_be_attached()
+    finally:
+        context.close()
+    assert outside == []

@@ -59,6 +59,10 @@ PROTECTED = [
         403,
     ),
     Route("POST", "/api/inventory/reconcile", "ADMIN_API_KEYS", None, SUPPORT, 403),
+    Route("GET", "/api/inventory/reorder", "ADMIN_API_KEYS", None, STOREFRONT),
+    Route("GET", "/api/inventory/export", "ADMIN_API_KEYS", None, CRON),
+    Route("POST", "/api/inventory/import", "ADMIN_API_KEYS", None, SUPPORT, 403),
+    Route("GET", "/api/inventory/analytics", "ADMIN_API_KEYS", None, STOREFRONT),
 ]
 
 PUBLIC = [
@@ -139,6 +143,7 @@ async def test_every_configured_storefront_key_works_for_rotation(client: httpx.
     "path,allowed",
     [
         ("/api/inventory/adjust", {"admin", "inventory_manager"}),
+        ("/api/inventory/import", {"admin", "inventory_manager"}),
         ("/api/inventory/reconcile", {"admin"}),
         ("/api/inventory/errors/inventory.error.none/resolve", {"admin"}),
     ],
@@ -149,7 +154,7 @@ async def test_staff_roles(client: httpx.AsyncClient, path: str, allowed: set[st
         body = ADJUST if path.endswith("adjust") else None
         response = await client.post(path, json=body, headers=headers)
         if role in allowed:
-            assert response.status_code in (200, 404), (role, response.text)
+            assert response.status_code in (200, 404, 415), (role, response.text)
         else:
             assert_error_shape(response, 403, "forbidden")
 

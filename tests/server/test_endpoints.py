@@ -359,7 +359,7 @@ async def test_an_unknown_dataset_answers_404(serve, path: str) -> None:
 
 
 async def test_unknown_paths_answer_404_as_json(serve) -> None:
-    for path in ["/", "/v2025-02-19/data/listen/production", "/data/doc/production/p1"]:
+    for path in ["/", "/v2025-02-19/data/history/production", "/data/doc/production/p1"]:
         response = await serve().get(path)
         assert response.status_code == 404
         assert response.json()["statusCode"] == 404
