@@ -16,6 +16,7 @@ RESERVATION_PREFIX = f"{NAMESPACE}.reservation."
 IDEMPOTENCY_PREFIX = f"{NAMESPACE}.idempotency."
 LEDGER_PREFIX = f"{NAMESPACE}.tx."
 ERROR_PREFIX = f"{NAMESPACE}.error."
+REFUNDS_PREFIX = f"{NAMESPACE}.refunds."
 
 _MAX_ID_LENGTH = 128
 # One id segment: Sanity's charset minus '.', not starting with '-'.
@@ -41,6 +42,11 @@ def id_segment(value: str, *, prefix: str) -> str:
 def reservation_id(session_id: str) -> str:
     """`inventory.reservation.<session>`; the original session id is kept as a field."""
     return RESERVATION_PREFIX + id_segment(session_id, prefix=RESERVATION_PREFIX)
+
+
+def refunds_id(payment_key: str) -> str:
+    """`inventory.refunds.<payment intent or charge>`: the refunds of one payment."""
+    return REFUNDS_PREFIX + id_segment(payment_key, prefix=REFUNDS_PREFIX)
 
 
 def idempotency_id(key: str) -> str:

@@ -255,3 +255,6 @@ class AdjustRequest(Model):
     reason: AdjustReason
     actor: str = "system"
     note: str | None = None
+    #: With reason `return`: the refund (`re_...`) or checkout session the units came back
+    #: from; they then count as returned on that sale.
+    reference: str | None = None

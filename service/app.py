@@ -28,6 +28,7 @@ from service.api.routers import api_routers
 from service.config import ServiceSettings, load_settings
 from service.runtime import open_runtime
 from service.tracing import install_tracing
+from service.webhooks.stripe_signature import STRIPE_EVENT_MAX_BYTES
 
 logger = logging.getLogger("stocksync")
 
@@ -159,6 +160,9 @@ def create_app(
         path_limits={
             "/api/inventory/import": config.import_max_bytes,
             "/console/import": config.import_max_bytes,
+            # Stripe events of types stocksync ignores can be big (invoices, subscriptions);
+            # a 413 would make Stripe retry them for days.
+            "/api/stripe-webhook": max(STRIPE_EVENT_MAX_BYTES, config.max_body_bytes),
         },
     )
     app.add_middleware(CatchAllMiddleware)

@@ -195,6 +195,11 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"stocksync on {base_url}  ({_describe_store(settings)})", flush=True)
         for line in _closed_routes(settings):
             print(f"  {line}", flush=True)
+    # A long-running server imports the stripe library now, not on the first webhook: that
+    # import (the service's largest) would stall every request of the process meanwhile.
+    # Serverless deployments (api/index.py) keep it lazy for their cold starts.
+    import stripe  # noqa: F401
+
     from service.logs import logging_config
 
     uvicorn.run(

@@ -88,6 +88,11 @@ class ServiceSettings(BaseSettings):
     stripe_secret_key: SecretStr | None = Field(
         None, description="Stripe API key, for looking up checkout sessions."
     )
+    stripe_mode: Literal["live", "test", "any"] | None = Field(
+        None,
+        description="Which Stripe events to act on when STRIPE_SECRET_KEY is unset (with a "
+        "key: the key's mode); unset: live in production, any elsewhere.",
+    )
     stripe_api_base: str = Field(
         STRIPE_API_BASE,
         description="Base URL of Stripe's API; point it at a local fake Stripe for testing.",
@@ -136,6 +141,21 @@ class ServiceSettings(BaseSettings):
         "How long past expiresAt a hold still waits for a late payment.",
         ge=0,
         le=TTL_CEILING_MINUTES,
+    )
+    delayed_payment_hold_days: int = _env(
+        "STOCKSYNC_DELAYED_PAYMENT_HOLD_DAYS",
+        20,
+        "How long a hold is kept while a delayed payment (SEPA, BACS, ACH) settles.",
+        ge=1,
+        le=90,
+    )
+    held_refund_days: int = _env(
+        "STOCKSYNC_HELD_REFUND_DAYS",
+        3,
+        "How long a refund waits for a payment stocksync never recorded before it is "
+        "resolved as no_matching_payment.",
+        ge=1,
+        le=90,
     )
     max_quantity_per_line: int = _env(
         "STOCKSYNC_MAX_QUANTITY_PER_LINE",
@@ -296,6 +316,8 @@ class ServiceSettings(BaseSettings):
             max_ttl=timedelta(minutes=self.reservation_max_ttl_minutes),
             min_ttl=timedelta(minutes=1),
             expire_grace=timedelta(minutes=self.reservation_grace_minutes),
+            payment_hold=timedelta(days=self.delayed_payment_hold_days),
+            refund_hold=timedelta(days=self.held_refund_days),
             max_quantity_per_line=self.max_quantity_per_line,
             max_lines=self.max_lines,
             low_stock_threshold=self.low_stock_threshold,
@@ -304,6 +326,15 @@ class ServiceSettings(BaseSettings):
             coalesce=self.coalesce,
             warm_cache=self.warm_cache,
         )
+
+    def stripe_livemode(self) -> bool | None:
+        """The mode Stripe events must be in: the secret key's (`sk_live_`/`rk_live_` or
+        test), else `STRIPE_MODE`, else live in production; None: either."""
+        key = _reveal(self.stripe_secret_key)
+        if key:
+            return key.startswith(("sk_live_", "rk_live_"))
+        mode = self.stripe_mode or ("live" if self.environment == "production" else "any")
+        return None if mode == "any" else mode == "live"
 
     def storefront_keys(self) -> list[str]:
         return parse_key_list(_reveal(self.storefront_api_key))

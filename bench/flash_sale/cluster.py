@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -53,6 +54,8 @@ class ClusterConfig:
     coalesce: bool
     warm_cache: bool
     mutate_rate_limit: float | None = None
+    #: Run each service process under cProfile, its stats written here on exit.
+    profile_dir: Path | None = None
 
 
 def free_port() -> int:
@@ -164,8 +167,14 @@ class Cluster(AbstractContextManager["Cluster"]):
     def _start_service(self, index: int) -> None:
         port = free_port()
         self.service_urls.append(f"http://{HOST}:{port}")
+        profiler: list[str] = []
+        if self.config.profile_dir is not None:
+            self.config.profile_dir.mkdir(parents=True, exist_ok=True)
+            out = self.config.profile_dir / f"stocksync-{index}.prof"
+            profiler = ["-m", "cProfile", "-o", str(out.resolve())]
         argv = [
             sys.executable,
+            *profiler,
             "-m",
             "service.cli",
             "serve",
@@ -200,12 +209,17 @@ class Cluster(AbstractContextManager["Cluster"]):
                     time.sleep(0.05)
 
     def _stop_all(self) -> None:
-        for _name, process, _log in self._processes:
+        for name, process, _log in self._processes:
             if process.poll() is None:
-                process.terminate()
+                if self.config.profile_dir is not None and name.startswith("stocksync"):
+                    # uvicorn re-raises the signal it stopped on; only SIGINT (raised as
+                    # KeyboardInterrupt) lets cProfile write its stats on the way out.
+                    process.send_signal(signal.SIGINT)
+                else:
+                    process.terminate()
         for _name, process, _log in self._processes:
             try:
-                process.wait(timeout=STOP_TIMEOUT)
+                process.wait(timeout=STOP_TIMEOUT * (4 if self.config.profile_dir else 1))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=STOP_TIMEOUT)

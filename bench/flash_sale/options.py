@@ -40,6 +40,8 @@ class FlashSaleOptions:
     json_path: Path | None = None
     chart: bool = True
     out_dir: Path = DEFAULT_OUT_DIR
+    #: Profile each service process (cProfile); one `.prof` file per process lands here.
+    profile_dir: Path | None = None
     #: Upper bound, in seconds, of each phase (seeding, buying, paying).
     phase_timeout: float = 90.0
 

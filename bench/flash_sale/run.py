@@ -79,6 +79,7 @@ def _run_once(options: FlashSaleOptions, *, coalesce: bool) -> SaleRun:
         coalesce=coalesce,
         warm_cache=options.warm_cache,
         mutate_rate_limit=options.mutation_limit,
+        profile_dir=options.profile_dir,
     )
     with Cluster(config) as cluster:
         figures, answers = asyncio.run(

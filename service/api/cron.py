@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
 from schemas.base import Timestamp
 from schemas.operations import ReconcileResult
@@ -16,8 +17,10 @@ from service.api.base_models import ResponseModel
 from service.api.context import Services, get_services
 from service.api.error_responses import error_responses
 from service.api.security import Cron
+from service.api.stripe_client import stripe_gateway
 from service.maintenance import CleanupReport, run_cleanup, run_reconcile
 from service.webhooks.held_refunds import HeldRefundsReport
+from service.webhooks.session_expiry import SessionsEnded, end_checkout_sessions
 
 router = APIRouter(prefix="/api/cron", tags=["cron"])
 
@@ -28,6 +31,10 @@ class CleanupJob(ResponseModel):
     success: Literal[True] = True
     job: Literal["cleanup"] = "cleanup"
     cleanup: CleanupReport
+    checkout_sessions: SessionsEnded = Field(
+        description="The Checkout Sessions of the expired holds, expired at Stripe "
+        "(with STRIPE_SECRET_KEY)."
+    )
     timestamp: Timestamp
 
 
@@ -45,9 +52,15 @@ class ReconcileJob(ResponseModel):
     summary="Expire overdue holds and purge old idempotency records and error logs",
     responses=error_responses(401, 503),
 )
-async def cleanup(services: ServicesDep, caller: Cron) -> CleanupJob:
+async def cleanup(request: Request, services: ServicesDep, caller: Cron) -> CleanupJob:
     report = await run_cleanup(services.inventory)
-    return CleanupJob(cleanup=report, timestamp=services.clock())
+    ended = await end_checkout_sessions(
+        stripe_gateway(request, services),
+        services.inventory,
+        report.expired,
+        sleep=services.inventory.executor.sleep,
+    )
+    return CleanupJob(cleanup=report, checkout_sessions=ended, timestamp=services.clock())
 
 
 @router.get(

@@ -80,6 +80,7 @@ async def adjust(
         size=body.size,
         actor=staff.name,
         note=body.note,
+        reference=body.reference,
         idempotency_keys=keys,
     )
     return AdjustResponse(

@@ -44,6 +44,14 @@ class AdjustRequestBody(RequestModel):
         "below zero.",
     )
     reason: AdjustReason
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="With reason `return`: the Stripe refund (`re_...`) or checkout session the "
+        "units came back from. They count as returned on that sale, so a later full refund "
+        "restores only the rest (the follow-up a partial refund without lines asks for).",
+    )
     note: str | None = Field(default=None, max_length=1000)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from schemas.operations import LineRequest
 from service.api.cart_check import check_cart
@@ -25,6 +25,8 @@ from service.api.storefront_models import (
     StockOperation,
     StockStatusResponse,
 )
+from service.api.stripe_client import stripe_gateway
+from service.webhooks.session_expiry import end_checkout_sessions
 
 router = APIRouter(prefix="/api", tags=["storefront"])
 
@@ -84,6 +86,7 @@ async def reserve_stock(
 )
 async def release_stock(
     body: ReleaseStockRequest,
+    request: Request,
     services: ServicesDep,
     caller: Storefront,
     idempotency_key: IdempotencyKey = None,
@@ -93,7 +96,8 @@ async def release_stock(
     `reservation_not_active`. A whole release sent again for a released hold (its answer
     was lost) answers 200 with `replayed: true` and changes nothing. With `operations`, only
     those lines are released (send an Idempotency-Key to make a partial release safe to
-    repeat)."""
+    repeat). With `STRIPE_SECRET_KEY`, releasing a whole hold also expires its Checkout
+    Session."""
     if body.operations is not None:
         _too_many("operations", len(body.operations), services.settings.max_lines)
     keys = [f"release:{body.session_id}:{idempotency_key}"] if idempotency_key else []
@@ -102,6 +106,13 @@ async def release_stock(
         _lines(body.operations) if body.operations else None,
         idempotency_keys=keys,
     )
+    if result.status == "released" and not result.replayed:
+        await end_checkout_sessions(
+            stripe_gateway(request, services),
+            services.inventory,
+            [result.session_id],
+            sleep=services.inventory.executor.sleep,
+        )
     return ReleaseStockResponse.of(result)
 
 

@@ -20,6 +20,7 @@ from service.api.base_models import ResponseModel
 from service.api.context import Services, get_services
 from service.api.error_responses import error_responses
 from service.api.security import Storefront
+from service.api.stripe_client import stripe_gateway
 from service.auth import not_configured, parse_key_list
 from service.http_errors import ApiError
 from service.webhooks.errors import WebhookRejected
@@ -28,7 +29,7 @@ from service.webhooks.fulfillment import (
     Fulfillment,
     fulfill_checkout_session,
 )
-from service.webhooks.gateway import StripeApiGateway, StripeGateway, StripeLookupFailed
+from service.webhooks.gateway import StripeLookupFailed
 from service.webhooks.outcome import Outcome
 from service.webhooks.sanity_products import EditorChange, SanityProductSync
 from service.webhooks.sanity_signature import verify_sanity_signature
@@ -63,21 +64,6 @@ _RAW_JSON_BODY: dict[str, Any] = {
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
-
-
-def stripe_gateway(request: Request, services: Services) -> StripeGateway | None:
-    """The Stripe API gateway when `STRIPE_SECRET_KEY` is set, built on first use and kept
-    on `app.state.stripe_gateway` (tests may put their own there)."""
-    if services.settings.stripe_secret_key is None:
-        return None
-    gateway: StripeGateway | None = getattr(request.app.state, "stripe_gateway", None)
-    if gateway is None:
-        gateway = StripeApiGateway(
-            services.settings.stripe_secret_key.get_secret_value(),
-            api_base=services.settings.stripe_api_base,
-        )
-        request.app.state.stripe_gateway = gateway
-    return gateway
 
 
 def _rejected(exc: WebhookRejected) -> ApiError:
@@ -166,7 +152,11 @@ async def stripe_webhook(
         event = verify_stripe_event(payload, stripe_signature, secrets)
     except WebhookRejected as exc:
         raise _rejected(exc) from None
-    handler = StripeEventHandler(services.inventory, stripe_gateway(request, services))
+    handler = StripeEventHandler(
+        services.inventory,
+        stripe_gateway(request, services),
+        livemode=services.settings.stripe_livemode(),
+    )
     outcome = await handler.handle(event)
     return StripeWebhookResponse.of(event.id, event.type, outcome)
 

@@ -17,9 +17,11 @@ returned again, marked `replayed`, to any later call with the same key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from random import Random
 from typing import Any, TypeVar
 
@@ -29,7 +31,7 @@ from pydantic.alias_generators import to_camel
 from cms_client.clock import Clock, utc_now
 from cms_client.store import DocumentStore, MutationResult
 from schemas.base import format_timestamp
-from schemas.ids import editor_entry_id, reservation_id
+from schemas.ids import editor_entry_id, refunds_id, reservation_id
 from schemas.operations import (
     AdjustReason,
     AdjustRequest,
@@ -50,6 +52,7 @@ from schemas.operations import (
     StatusResult,
 )
 from schemas.records import ErrorType, Severity
+from schemas.refunds import RefundFacts, RefundsResult
 from schemas.reservation import RestoreReason, StockReservation
 from schemas.stock_csv import ImportRow
 from service.engine import sweeps
@@ -63,6 +66,7 @@ from service.engine.planners.adjust import plan_adjust, plan_editor_change, vali
 from service.engine.planners.commit import plan_commit
 from service.engine.planners.lifecycle import plan_release
 from service.engine.planners.payment import plan_record_payment_intent
+from service.engine.planners.refunds import count_return, plan_refunds
 from service.engine.planners.reserve import validate_reserve
 from service.engine.planners.reserve_group import (
     ReserveCall,
@@ -70,7 +74,12 @@ from service.engine.planners.reserve_group import (
     plan_reserve_group,
 )
 from service.engine.planners.restore import plan_restore, restore_key
-from service.engine.queries import RESERVATION_BY_PAYMENT_INTENT, overdue_reservations
+from service.engine.queries import (
+    REFUNDS_OF_REFUND,
+    RESERVATION_BY_PAYMENT_INTENT,
+    UNMATCHED_REFUNDS,
+    overdue_or_next,
+)
 from service.engine.resolver import ProductResolver
 from service.engine.settings import EngineSettings
 from service.engine.status_reader import read_status
@@ -83,6 +92,16 @@ from service.engine.stock_import import (
 )
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _CommitCall:
+    request: CommitRequest
+    reservation_id: str
+    keys: tuple[str, ...]
+
+
+CommitOutcome = CommitResult | InventoryError
 RequestT = TypeVar("RequestT", bound=BaseModel)
 
 
@@ -138,10 +157,18 @@ class Inventory:
         #: likely writes nothing, so it does not wait for a write slot (only a hint).
         self._short_groups: OrderedDict[str, None] = OrderedDict()
         self._held_products: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        #: No hold is overdue before this (see `_overdue_holds`).
+        self._no_overdue_until: datetime | None = None
         self.reserve_groups: CommitGroups[ReserveCall, ReserveResult] = CommitGroups(
             self._reserve_batch,
             max_size=self.settings.coalesce_max_group,
             before_seal=self._before_reserve_batch,
+        )
+        #: Payments of the same products ride one transaction too (like reserves).
+        self.commit_groups: CommitGroups[_CommitCall, CommitResult] = CommitGroups(
+            self._commit_group,
+            max_size=self.settings.coalesce_max_group,
+            before_seal=self._before_commit_batch,
         )
 
     # -- checkout holds --------------------------------------------------------------------
@@ -292,21 +319,102 @@ class Inventory:
         """
         request = _request(CommitRequest, session_id=session_id, payment_ref=payment_ref)
         rid = reservation_id(session_id)
+        call = _CommitCall(request, rid, tuple(idempotency_keys))
+        if self.settings.coalesce:
+            # Payments of the same products would queue behind each other's writes anyway:
+            # like reserves, they share a transaction (each keeps its own answer).
+            products = await self._products_held_by(rid)
+            if products:
+                return await self.commit_groups.submit(self._group_key(products), call)
+        (outcome,) = await self._commit_batch([call])
+        if isinstance(outcome, InventoryError):
+            raise outcome
+        return outcome
 
-        async def step(att: Attempt) -> Plan[CommitResult]:
-            await self._read_reservation(att, rid, also=record_ids(idempotency_keys))
-            return self._keyed(
-                att,
-                idempotency_keys,
-                "commit",
-                request,
-                CommitResult,
-                lambda plan: plan_commit(plan, request, rid),
-            )
+    async def _products_held_by(self, rid: str) -> tuple[str, ...]:
+        """The products a reservation holds: known to this instance, or read once."""
+        known = self._held_products.get(rid)
+        if known is not None:
+            return known
+        (doc,) = await self.store.get_documents([rid])
+        if doc is None:
+            return ()
+        products = tuple(p for p in doc.get("productIds") or [] if isinstance(p, str))
+        self._remember_products(rid, products)
+        return products
 
+    async def _commit_group(
+        self, calls: Sequence[_CommitCall], *, paced: bool = True
+    ) -> list[CommitOutcome]:
+        """A group's batch (its leader waited for the write slot before sealing it). One
+        transaction commits each reservation once: further payments of a reservation in the
+        same batch (a webhook and the success page at once) run after it, and replay."""
+        first: dict[str, int] = {}
+        for index, call in enumerate(calls):
+            first.setdefault(call.reservation_id, index)
+        now = [call for index, call in enumerate(calls) if first[call.reservation_id] == index]
+        later = [call for index, call in enumerate(calls) if first[call.reservation_id] != index]
+        outcomes = iter(await self._commit_batch(now, paced=paced))
+        rest = iter(await self._commit_group(later, paced=False) if later else [])
+        return [
+            next(outcomes) if first[call.reservation_id] == index else next(rest)
+            for index, call in enumerate(calls)
+        ]
+
+    async def _commit_batch(
+        self, calls: Sequence[_CommitCall], *, paced: bool = False
+    ) -> list[CommitOutcome]:
+        """Commit every call in one transaction: one outcome per call, in order (a member
+        that fails leaves the others alone)."""
+        rids = [call.reservation_id for call in calls]
+        records = [record for call in calls for record in record_ids(call.keys)]
+
+        async def step(att: Attempt) -> Plan[list[CommitOutcome]]:
+            await att.read([*rids, *records, *self._known_products(rids)])
+            products = [
+                item["productId"]
+                for rid in rids
+                if (doc := att.snapshot.get(rid)) is not None
+                for item in doc.get("items") or []
+                if isinstance(item, dict) and isinstance(item.get("productId"), str)
+            ]
+            await att.read(products)
+            plan = Plan[list[CommitOutcome]](att.snapshot, now=att.now, token=att.token)
+            outcomes: list[CommitOutcome] = []
+            for call in calls:
+                fork: Plan[CommitResult] = plan.fork()
+
+                def body(member: Plan[CommitResult], call: _CommitCall = call) -> object:
+                    return plan_commit(member, call.request, call.reservation_id)
+
+                plan_keyed(
+                    fork,
+                    call.keys,
+                    "commit",
+                    call.request,
+                    CommitResult,
+                    body,
+                    retention=self.settings.idempotency_retention,
+                )
+                if fork.error is not None:
+                    outcomes.append(fork.error)
+                    continue
+                plan.adopt(fork)
+                outcomes.append(fork.outcome())
+            return plan.succeed(outcomes)
+
+        lock = [*rids, *self._known_products(rids)]
         return await self.executor.run(
-            "commit", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
+            "commit", step, after_write=self._remember_holds, lock=lock, pace_first=not paced
         )
+
+    def _known_products(self, rids: Iterable[str]) -> list[str]:
+        return list(dict.fromkeys(p for rid in rids for p in self._held_products.get(rid, ())))
+
+    async def _before_commit_batch(self, key: str) -> None:
+        """Wait for the next write slot before sealing, so payments arriving meanwhile ride
+        in the same transaction (as reserves do)."""
+        await self.executor.pace(spread=True)
 
     async def restore(
         self,
@@ -350,6 +458,71 @@ class Inventory:
         return await self.executor.run(
             "restore", step, after_write=self._remember_holds, lock=self._hold_lock(rid)
         )
+
+    async def settle_refunds(self, facts: RefundFacts) -> RefundsResult:
+        """Record what a Stripe event says about the refunds of one payment and move stock
+        to match all that is known (`service.engine.planners.refunds`): restored while a
+        refund is going back, taken out again when it failed or was canceled, held while
+        the payment is not recorded. Any order and any repeat of the facts ends in the same
+        stock. A session link already recorded on the refunds wins over `facts.session_id`.
+        Raises `InvalidRequest` when the facts name no payment.
+        """
+        key = facts.payment_key
+        if key is None:
+            raise InvalidRequest("a refund must name its payment intent or charge")
+        doc_id = refunds_id(key)
+        given = reservation_id(facts.session_id) if facts.session_id else None
+
+        async def step(att: Attempt) -> Plan[RefundsResult]:
+            await att.read([doc_id, *([given] if given else [])])
+            existing = att.snapshot.get(doc_id)
+            recorded = existing.get("sessionId") if existing is not None else None
+            session = recorded if isinstance(recorded, str) and recorded else facts.session_id
+            rid = reservation_id(session) if session else None
+            if rid is not None:
+                await self._read_reservation(att, rid)
+            plan = Plan[RefundsResult](att.snapshot, now=att.now, token=att.token)
+            return plan_refunds(plan, facts, doc_id, rid, held_for=self.settings.refund_hold)
+
+        lock = [doc_id, *(self._hold_lock(given) if given else [])]
+        return await self.executor.run("settle_refunds", step, lock=lock)
+
+    async def _sale_named(self, reference: str) -> str | None:
+        """The reservation a staff return names: a refund's (`re_...`, from its refund
+        records) or a checkout session's; None when it names none."""
+        if reference.startswith("re_"):
+            row: Any = await self.store.query(REFUNDS_OF_REFUND, {"refund": reference})
+            session = row.get("sessionId") if isinstance(row, dict) else None
+            return reservation_id(session) if isinstance(session, str) and session else None
+        rid = reservation_id(reference)
+        (doc,) = await self.store.get_documents([rid])
+        return rid if doc is not None else None
+
+    async def unmatched_refunds(
+        self, *, session_id: str | None = None, payment_intent_id: str | None = None
+    ) -> list[RefundFacts]:
+        """Refund documents still waiting for their payment (all, or those naming this
+        session or payment intent), as facts that settle them again (a query: may lag)."""
+        rows: Any = await self.store.query(
+            UNMATCHED_REFUNDS,
+            {
+                "session": session_id or "",
+                "intent": payment_intent_id or "",
+                "all": not (session_id or payment_intent_id),
+            },
+        )
+        found: list[RefundFacts] = []
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict):
+                continue
+            found.append(
+                RefundFacts(
+                    payment_intent_id=row.get("paymentIntentId") or None,
+                    charge_id=row.get("chargeId") or None,
+                    session_id=session_id or row.get("sessionId") or None,
+                )
+            )
+        return found
 
     async def record_payment_intent(
         self, session_id: str, payment_intent_id: str
@@ -399,6 +572,7 @@ class Inventory:
         size: str | None = None,
         actor: str = "system",
         note: str | None = None,
+        reference: str | None = None,
         idempotency_keys: Sequence[str] = (),
     ) -> AdjustResult:
         """Change stock on hand of a product or variant, with a ledger entry by `actor`.
@@ -419,19 +593,24 @@ class Inventory:
             reason=reason,
             actor=actor,
             note=note,
+            reference=reference,
         )
         validate_adjust(request)
+        # A return naming a refund or a checkout counts on that sale (if it is one).
+        sale = await self._sale_named(reference) if reason == "return" and reference else None
 
         async def step(att: Attempt) -> Plan[AdjustResult]:
             resolved = await att.read_products([product_id], also=record_ids(idempotency_keys))
-            return self._keyed(
-                att,
-                idempotency_keys,
-                "adjust",
-                request,
-                AdjustResult,
-                lambda plan: plan_adjust(plan, request, resolved=resolved),
-            )
+            if sale is not None:
+                await self._read_reservation(att, sale)
+
+            def body(plan: Plan[AdjustResult]) -> object:
+                planned = plan_adjust(plan, request, resolved=resolved)
+                if sale is not None and planned.error is None and planned.result is not None:
+                    count_return(plan, sale, planned.result, reference or "")
+                return planned
+
+            return self._keyed(att, idempotency_keys, "adjust", request, AdjustResult, body)
 
         return await self.executor.run(
             "adjust", step, lock=[self.resolver.cached(product_id) or product_id]
@@ -671,16 +850,37 @@ class Inventory:
                 self._remember_products(doc_id, tuple(doc.get("productIds") or ()))
 
     async def _overdue_holds(self, att: Attempt, product_ids: Sequence[str]) -> list[str]:
-        """Overdue active holds on `product_ids`, read fresh with all their products."""
+        """Overdue active holds on `product_ids`, read fresh with all their products.
+
+        After a query that found no hold overdue at all, none can be before the earliest
+        expiry it reported (or, for holds created since, `min_ttl` after it): until then
+        the query is skipped. In a sell-out every refusal would otherwise query every hold.
+        """
+        if self._no_overdue_until is not None and att.now < self._no_overdue_until:
+            return []
         cutoff = att.now - self.settings.expire_grace
-        rows: Any = await self.store.query(
-            overdue_reservations(self.settings.sweep_batch_size),
+        found: Any = await self.store.query(
+            overdue_or_next(self.settings.sweep_batch_size),
             {"cutoff": format_timestamp(cutoff)},
         )
+        rows = found.get("overdue") if isinstance(found, dict) else None
+        rows = rows if isinstance(rows, list) else []
+        if not rows:
+            horizon = att.now + self.settings.min_ttl
+            upcoming = found.get("next") if isinstance(found, dict) else None
+            if isinstance(upcoming, str):
+                with contextlib.suppress(ValueError):
+                    next_due = datetime.fromisoformat(upcoming) + self.settings.expire_grace
+                    horizon = min(horizon, next_due)
+            self._no_overdue_until = horizon
+            return []
+        self._no_overdue_until = None
         wanted = set(product_ids)
         holds: list[str] = []
         products: list[str] = []
-        for row in rows if isinstance(rows, list) else []:
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
             held = [p for p in row.get("productIds") or [] if isinstance(p, str)]
             if wanted.intersection(held):
                 holds.append(row["_id"])

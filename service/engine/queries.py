@@ -28,6 +28,15 @@ def overdue_reservations(limit: int) -> str:
     )
 
 
+def overdue_or_next(limit: int) -> str:
+    """`overdue_reservations`, and when the next active hold runs out (`next`)."""
+    return (
+        f'{{"overdue": {overdue_reservations(limit)},'
+        ' "next": *[_type == "stockReservation" && status == "active"]'
+        " | order(expiresAt asc) [0].expiresAt}"
+    )
+
+
 def active_reservations_page(limit: int) -> str:
     """A page of active reservations after `$after` (by `_id`)."""
     return (
@@ -59,3 +68,18 @@ def purgeable_error_logs(limit: int) -> str:
         " && dateTime(coalesce(resolvedAt, createdAt)) < dateTime($cutoff)]"
         f" [0...{int(limit)}] {{_id}}"
     )
+
+
+#: Refund documents still waiting for their payment: all (`$all`), or those of a session or
+#: payment intent. Bounded: a call settles at most this many; the next reconcile goes on.
+UNMATCHED_REFUNDS = (
+    '*[_type == "stockRefunds" && state in ["held", "no_matching_payment", "foreign"]'
+    " && ($all || sessionId == $session || paymentIntentId == $intent)]"
+    " | order(createdAt asc) [0...200] {_id, paymentIntentId, chargeId, sessionId, state}"
+)
+
+#: The refund records that hold a refund id (a staff return naming `re_...`).
+REFUNDS_OF_REFUND = (
+    '*[_type == "stockRefunds" && $refund in refunds[].refundId] | order(createdAt desc) [0]'
+    " {sessionId}"
+)

@@ -27,8 +27,14 @@ class EngineSettings(BaseModel):
         description="How long after expiresAt a hold still waits for a late payment.",
     )
     payment_hold: timedelta = Field(
-        default=timedelta(days=7),
-        description="How long a hold is kept once a delayed payment (bank debit) is pending.",
+        default=timedelta(days=20),
+        description="How long a hold is kept once a delayed payment (bank debit) is pending: "
+        "SEPA Direct Debit may take 14 business days to settle, so at least 20 calendar days.",
+    )
+    refund_hold: timedelta = Field(
+        default=timedelta(days=3),
+        description="How long refunds wait for a payment stocksync has not recorded before "
+        "they count as `no_matching_payment` (Stripe retries a payment's events for 3 days).",
     )
     low_stock_threshold: int = Field(default=5, ge=0)
     status_max_products: int = Field(default=100, ge=1)

@@ -27,7 +27,8 @@ HEALTH_QUERY = (
     '"totalReservations": count(*[_type == "stockReservation" && status == "active"]),'
     '"expiredReservations": count(*[_type == "stockReservation" && status == "active"'
     " && dateTime(expiresAt) < dateTime($now)]),"
-    '"recentErrors": count(*[_type == "errorLog" && dateTime(createdAt) > dateTime($hourAgo)]),'
+    '"recentErrors": count(*[_type == "errorLog" && severity != "low"'
+    " && dateTime(createdAt) > dateTime($hourAgo)]),"
     '"criticalErrors": count(*[_type == "errorLog" && severity == "critical"'
     " && coalesce(resolved, false) == false]),"
     f'"oversold": count(*[_type == "product" && ({_OVERSOLD} || count(variants[{_OVERSOLD}]) > 0)])'

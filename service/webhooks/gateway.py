@@ -9,7 +9,7 @@ Tests use it against respx, or replace it with any object of the `StripeGateway`
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from service.webhooks.stripe_payloads import CheckoutSession
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import stripe
 
 T = TypeVar("T")
+
+ExpireOutcome = Literal["expired", "not_open", "unknown"]
 
 
 class StripeLookupFailed(Exception):
@@ -33,8 +35,15 @@ class StripeGateway(Protocol):
         """The checkout session as Stripe has it now; None when Stripe knows no such id."""
         ...
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
-        """The id of the checkout session that created the payment intent, if any."""
+    async def session_for_payment_intent(self, payment_intent_id: str) -> CheckoutSession | None:
+        """The checkout session that created the payment intent; None when Stripe knows
+        none (a payment that never went through Checkout)."""
+        ...
+
+    async def expire_session(self, session_id: str) -> ExpireOutcome:
+        """End an open Checkout Session (`POST /v1/checkout/sessions/{id}/expire`):
+        "expired", "not_open" (already complete or expired) or "unknown" (no such session).
+        Raises `StripeLookupFailed` when Stripe could not answer."""
         ...
 
     async def aclose(self) -> None: ...
@@ -75,7 +84,7 @@ class StripeApiGateway:
         found = await _lookup(self._stripe().v1.checkout.sessions.retrieve_async(session_id))
         return CheckoutSession.parse(found.to_dict()) if found is not None else None
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
+    async def session_for_payment_intent(self, payment_intent_id: str) -> CheckoutSession | None:
         page = await _lookup(
             self._stripe().v1.checkout.sessions.list_async(
                 {"payment_intent": payment_intent_id, "limit": 1}
@@ -85,9 +94,27 @@ class StripeApiGateway:
             return None
         data: Any = page.to_dict().get("data")
         if isinstance(data, list) and data and isinstance(data[0], dict):
-            found = data[0].get("id")
-            return found if isinstance(found, str) and found else None
+            return CheckoutSession.parse(data[0])
         return None
+
+    async def expire_session(self, session_id: str) -> ExpireOutcome:
+        import stripe
+
+        try:
+            # Retried by the caller (tenacity), not twice over by the library too.
+            await self._stripe().v1.checkout.sessions.expire_async(
+                session_id, options={"max_network_retries": 0}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return "unknown"
+            if exc.http_status == 400 and exc.code != "rate_limit":
+                # "Only Checkout Sessions with a status in ["open"] can be expired."
+                return "not_open"
+            raise _lookup_failed(exc) from None
+        except stripe.StripeError as exc:
+            raise _lookup_failed(exc) from None
+        return "expired"
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -1,51 +1,71 @@
-"""Refund events -> stock restores, each refund exactly once whichever events announce it.
+"""Refund events -> what they say about the refunds of one payment -> the engine settles
+stock to match (`Inventory.settle_refunds`, records keyed by refund id).
 
-One refund may be announced by `refund.created`, `refund.updated` and `charge.refunded`
-(and redelivered). The restore is keyed on the refund: the engine restores once per
-`reference`, so every announcement after the first replays.
+- `refund.created` / `refund.updated` / `refund.failed` / `charge.refund.updated`: one refund,
+  its status (Stripe's machine: pending, requires_action, succeeded, failed, canceled), its
+  amount and the lines its metadata names (`stocksync_lines`, see `refund_lines`).
+- `charge.refunded`: the charge's amount and whether it is fully refunded, plus the refunds
+  it lists (`refunds.data`, API versions before 2022-11-15).
 
-- A refund whose metadata names lines (`stocksync_lines`, see `refund_lines`) restores
-  those lines, reference = the refund id.
-- A charge that is fully refunded (`charge.refunded` with `refunded: true`) restores
-  everything still sold, reference = `<charge id>:full`. A refund object alone cannot say
-  whether it is full (it does not carry the charge amount), so unitemised `refund.*` events
-  wait for `charge.refunded`.
-- A partial refund without lines gets an errorLog asking for a manual restock.
-- A refund whose payment is not recorded yet is held (`held_refunds`).
-- A refund that failed or was canceled after its stock was restored gets an errorLog.
+Which hold the payment belongs to is the `SessionFinder`'s answer; a payment nobody can
+place is held by the engine until it is recorded or its wait ends. With the Stripe key, a
+payment Stripe says never went through Checkout is resolved as foreign at once (an info
+line in the log, no errorLog: it is another product line's business).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Mapping
 
-from schemas.operations import LineRequest
-from service.engine.errors import (
-    IdempotencyKeyReused,
-    InvalidRequest,
-    ReservationNotCommitted,
-    ReservationNotFound,
+from schemas.refunds import (
+    ENDED_UNPAID,
+    PARTIAL_MARK,
+    REFUND_STATUSES,
+    RefundFact,
+    RefundFacts,
+    RefundsResult,
+    RefundStatus,
 )
 from service.engine.inventory import Inventory
-from service.webhooks.held_refunds import (
-    HeldRefund,
-    cancel_held_refund,
-    hold_refund,
-    manual_restock_or_done,
-)
 from service.webhooks.outcome import Outcome
 from service.webhooks.refund_lines import RefundLinesError, refund_lines
 from service.webhooks.sessions import SessionFinder
-from service.webhooks.stripe_payloads import LINES_METADATA_KEY, Charge, Refund, StripeEvent
+from service.webhooks.stripe_payloads import (
+    LINES_METADATA_KEY as LINES_KEY,
+)
+from service.webhooks.stripe_payloads import (
+    Charge,
+    Refund,
+    StripeEvent,
+)
+
+log = logging.getLogger("stocksync.stripe")
+
+#: First API version that sends `refund.created|updated|failed` for every refund.
+REFUND_EVENTS_SINCE = "2024-10-28"
 
 
-@dataclass(frozen=True)
-class RefundAction:
-    reference: str
-    payment_intent_id: str | None
-    #: None: everything still sold (a full refund).
-    lines: list[LineRequest] | None
-    metadata: dict[str, str]
+def sends_refund_events(api_version: str | None) -> bool:
+    """Whether an endpoint on `api_version` gets `refund.*` events for card refunds (an
+    unknown version is taken as a recent one)."""
+    return api_version is None or api_version.split(".", 1)[0] >= REFUND_EVENTS_SINCE
+
+
+def refund_fact(refund: Refund) -> RefundFact:
+    status: RefundStatus | None = next((s for s in REFUND_STATUSES if s == refund.status), None)
+    try:
+        lines, problem = refund_lines(refund.metadata), None
+    except RefundLinesError as exc:
+        lines, problem = None, str(exc)
+    return RefundFact(
+        refund_id=refund.id,
+        status=status,
+        amount=refund.amount,
+        lines=lines,
+        lines_problem=problem,
+        created=refund.created,
+    )
 
 
 class RefundHandler:
@@ -55,195 +75,97 @@ class RefundHandler:
 
     async def refund_event(self, event: StripeEvent, refund: Refund) -> Outcome:
         """`refund.created`, `refund.updated`, `refund.failed`, `charge.refund.updated`."""
-        if not refund.going_back:
-            return await self._reversed(refund)
-        try:
-            lines = refund_lines(refund.metadata)
-        except RefundLinesError as exc:
-            return await self._bad_lines(refund, str(exc))
-        if lines is None:
-            return Outcome(
-                "awaiting_charge_refunded",
-                f"Refund {refund.id} names no {LINES_METADATA_KEY}; charge.refunded says "
-                "whether the charge is fully refunded.",
-            )
-        return await self.apply(event, self._action(refund, lines))
+        facts = RefundFacts(
+            payment_intent_id=refund.payment_intent_id,
+            charge_id=refund.charge_id,
+            refunds=[refund_fact(refund)],
+        )
+        return await self._settle(event, facts, refund.metadata)
 
     async def charge_refunded(self, event: StripeEvent, charge: Charge) -> Outcome:
-        """`charge.refunded`: listed refunds with lines, then the full refund if it is one."""
-        outcomes: list[Outcome] = []
-        for refund in charge.refunds or []:
-            if not refund.going_back:
-                continue
-            try:
-                lines = refund_lines(refund.metadata)
-            except RefundLinesError as exc:
-                outcomes.append(await self._bad_lines(refund, str(exc)))
-                continue
-            if lines is not None:
-                outcomes.append(await self.apply(event, self._action(refund, lines)))
-            elif not charge.refunded:
-                outcomes.append(await self._manual_restock(refund.id, charge, refund=refund))
-        if charge.refunded:
-            full = RefundAction(
-                reference=f"{charge.id}:full",
-                payment_intent_id=charge.payment_intent_id,
-                lines=None,
-                metadata=charge.metadata,
-            )
-            outcomes.append(await self.apply(event, full))
-        elif charge.refunds is None and (charge.amount_refunded or 0) > 0:
-            outcomes.append(
-                await self._manual_restock(f"{charge.id}:{charge.amount_refunded}", charge)
-            )
-        if not outcomes:
-            return Outcome("ignored", f"Charge {charge.id}: no refund to restore stock for.")
-        first, *rest = outcomes
-        first.more.extend(rest)
-        return first
-
-    def _action(self, refund: Refund, lines: list[LineRequest] | None) -> RefundAction:
-        return RefundAction(
-            reference=refund.id,
-            payment_intent_id=refund.payment_intent_id,
-            lines=lines,
-            metadata=refund.metadata,
+        refunds = [refund_fact(refund) for refund in charge.refunds or []]
+        refunded = charge.amount_refunded or 0
+        if (
+            charge.refunds is None
+            and not charge.refunded
+            and refunded > 0
+            and not sends_refund_events(event.api_version)
+        ):
+            # Before 2024-10-28 no refund.* event names a card refund: this partial refund
+            # is known only from its charge (and so names no lines).
+            refunds.append(RefundFact(refund_id=f"{charge.id}{PARTIAL_MARK}{refunded}"))
+        facts = RefundFacts(
+            payment_intent_id=charge.payment_intent_id,
+            charge_id=charge.id,
+            charge_amount=charge.amount,
+            fully_refunded=charge.refunded,
+            refunds=refunds,
         )
+        return await self._settle(event, facts, charge.metadata)
 
-    async def apply(self, event: StripeEvent, action: RefundAction) -> Outcome:
-        """Restore now, or hold until the payment is recorded."""
-        session = await self.finder.known_for_payment(action.payment_intent_id, action.metadata)
-        if session is None:
-            return await self._hold(event, action, None)
-        try:
-            result = await self.inventory.restore(
-                session,
-                action.lines,
-                reference=action.reference,
-                reason="refund",
-                idempotency_keys=[f"stripe-event:{event.id}:{action.reference}"],
-            )
-        except (ReservationNotCommitted, ReservationNotFound):
-            return await self._hold(event, action, session)
-        except IdempotencyKeyReused:
-            return Outcome(
-                "already_restored", f"Refund {action.reference} was applied before.", session
-            )
-        except InvalidRequest as exc:
-            done = await manual_restock_or_done(self.inventory, session, action.reference, str(exc))
-            if done == "applied":
-                return Outcome(
-                    "already_restored",
-                    f"Refund {action.reference}: everything sold was restored already.",
-                    session,
-                )
-            return Outcome(
-                "manual_restock_logged",
-                f"Refund {action.reference} names lines that do not match the sale; logged.",
-                session,
-            )
-        units = sum(change.quantity for change in result.restored)
-        if result.replayed:
-            return Outcome(
-                "already_restored", f"Refund {action.reference} was applied before.", session
-            )
+    async def _settle(
+        self, event: StripeEvent, facts: RefundFacts, metadata: Mapping[str, str]
+    ) -> Outcome:
+        if facts.payment_key is None:
+            return Outcome("ignored", f"{event.type} names no payment intent or charge.")
+        session = await self.finder.known_for_payment(facts.payment_intent_id, metadata)
+        foreign = session is None and await self.finder.never_went_through_checkout(
+            facts.payment_intent_id
+        )
+        facts = facts.model_copy(update={"session_id": session, "foreign": foreign})
+        result = await self.inventory.settle_refunds(facts)
+        return describe(result, facts)
+
+
+def describe(result: RefundsResult, facts: RefundFacts) -> Outcome:
+    what = ", ".join(f.refund_id for f in facts.refunds) or f"charge {facts.charge_id}"
+    session = result.session_id
+    if result.state == "foreign":
+        log.info("refund of %s: Stripe says it never went through Checkout", result.payment_key)
         return Outcome(
-            "restored",
-            f"Refund {action.reference}: {units} unit(s) back in stock ({result.status}).",
-            session,
+            "foreign_payment",
+            f"{what}: payment {result.payment_key} never went through stocksync; nothing to do.",
         )
-
-    async def _hold(self, event: StripeEvent, action: RefundAction, session: str | None) -> Outcome:
-        await hold_refund(
-            self.inventory,
-            HeldRefund(
-                reference=action.reference,
-                session_id=session,
-                payment_intent_id=action.payment_intent_id,
-                lines=action.lines,
-                event_id=event.id,
-                event_type=event.type,
-            ),
+    if result.state == "no_matching_payment":
+        log.info("refund of %s: no matching payment was ever recorded", result.payment_key)
+        return Outcome(
+            "no_matching_payment",
+            f"{what}: no payment {result.payment_key} was recorded in time; resolved.",
         )
+    if result.state == "held":
         return Outcome(
             "refund_held",
-            f"Refund {action.reference} arrived before its payment was recorded; held and "
-            "applied when the payment is.",
+            f"{what} arrived before payment {result.payment_key} was recorded; held and "
+            "settled when the payment is.",
             session,
         )
-
-    async def _manual_restock(
-        self, key: str, charge: Charge, *, refund: Refund | None = None
-    ) -> Outcome:
-        what = f"refund {refund.id}" if refund else f"a partial refund of charge {charge.id}"
-        session = await self.finder.known_for_payment(charge.payment_intent_id, charge.metadata)
-        await self.inventory.log_error(
-            "stock_restore",
-            "medium",
-            f"Partial refund without {LINES_METADATA_KEY}: {what} (refunded "
-            f"{charge.amount_refunded} of {charge.amount}) does not say which items came "
-            "back. Refunds that named their lines are restored from their refund events; "
-            "restock anything else by hand with the adjust API.",
-            details={
-                "chargeId": charge.id,
-                "refundId": refund.id if refund else None,
-                "paymentIntentId": charge.payment_intent_id,
-                "amount": charge.amount,
-                "amountRefunded": charge.amount_refunded,
-            },
-            session_id=session,
-            dedupe_key=f"manual-restock:{key}",
-        )
+    parts = []
+    restored = sum(change.quantity for change in result.restored)
+    taken = sum(change.quantity for change in result.reversed)
+    if restored:
+        parts.append(f"{restored} unit(s) back in stock")
+    if taken:
+        parts.append(f"{taken} unit(s) taken out again (the refund did not go through)")
+    if result.manual:
+        parts.append(f"{', '.join(result.manual)} left to a manual restock (logged)")
+    ended = [f for f in facts.refunds if f.status in ENDED_UNPAID]
+    if not parts and ended and result.state == "settled":
         return Outcome(
-            "manual_restock_logged",
-            f"{what[:1].upper()}{what[1:]} names no lines; logged for a manual restock.",
+            "refund_not_returned",
+            f"{', '.join(f.refund_id for f in ended)} {ended[0].status}: the money did not go "
+            "back, so the sale stands (logged for staff).",
             session,
         )
-
-    async def _bad_lines(self, refund: Refund, problem: str) -> Outcome:
-        session = await self.finder.known_for_payment(refund.payment_intent_id, refund.metadata)
-        await self.inventory.log_error(
-            "stock_restore",
-            "high",
-            f"Refund {refund.id} has unreadable {LINES_METADATA_KEY} ({problem}); restock by "
-            "hand with the adjust API.",
-            details={"refundId": refund.id, "problem": problem, "metadata": refund.metadata},
-            session_id=session,
-            dedupe_key=f"manual-restock:{refund.id}",
-        )
-        return Outcome("manual_restock_logged", f"Refund {refund.id}: {problem}.", session)
-
-    async def _reversed(self, refund: Refund) -> Outcome:
-        """A refund that failed or was canceled: undoing a restore is a person's call."""
-        # Held for a payment not recorded yet: it must never be applied. Cancelled before
-        # the check below, so a payment applying holds meanwhile is seen there.
-        cancelled = await cancel_held_refund(self.inventory, refund.id)
-        session = await self.finder.known_for_payment(refund.payment_intent_id, refund.metadata)
-        reservation = await self.inventory.reservation(session) if session else None
-        applied = reservation is not None and any(
-            entry.reference == refund.id for entry in reservation.refunds
-        )
-        if not applied and cancelled:
-            return Outcome(
-                "held_refund_cancelled",
-                f"Refund {refund.id} is {refund.status}; its held restore was cancelled.",
-                session,
-            )
-        if not applied:
-            return Outcome(
-                "ignored", f"Refund {refund.id} is {refund.status}; no stock was restored."
-            )
-        await self.inventory.log_error(
-            "stock_restore",
-            "high",
-            f"Refund {refund.id} is {refund.status} after its stock was restored; if the "
-            "goods did not come back, take the units out again with the adjust API.",
-            details={"refundId": refund.id, "status": refund.status},
-            session_id=session,
-            dedupe_key=f"refund-reversed:{refund.id}",
-        )
+    if not parts and result.waiting:
         return Outcome(
-            "reversal_logged",
-            f"Refund {refund.id} is {refund.status} after its stock was restored; logged.",
+            "awaiting_charge_refunded",
+            f"{', '.join(result.waiting)} names no {LINES_KEY}; charge.refunded says whether "
+            "the charge is fully refunded.",
             session,
         )
+    if not parts:
+        return Outcome("already_restored", f"{what}: stock already matches the refunds.", session)
+    action = "reversed" if taken and not restored else "restored" if restored else "recorded"
+    if result.manual and not restored and not taken:
+        action = "manual_restock_logged"
+    return Outcome(action, f"{what}: {'; '.join(parts)}.", session)

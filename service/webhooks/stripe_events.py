@@ -16,7 +16,9 @@ Orders converge: see the README's Webhooks section for the table the tests check
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from service.engine.errors import (
     IdempotencyKeyReused,
@@ -30,7 +32,7 @@ from service.webhooks.gateway import StripeGateway
 from service.webhooks.held_refunds import commit_paid
 from service.webhooks.outcome import Outcome
 from service.webhooks.refunds import RefundHandler
-from service.webhooks.sessions import SessionFinder
+from service.webhooks.sessions import SessionFinder, hold_of
 from service.webhooks.stripe_payloads import (
     Charge,
     CheckoutSession,
@@ -55,6 +57,13 @@ HANDLED_EVENTS = (
     "refund.failed",
     "charge.refund.updated",
 )
+
+
+log = logging.getLogger("stocksync.stripe")
+
+
+def _mode(live: bool) -> str:
+    return "live" if live else "test"
 
 
 def event_keys(event: StripeEvent) -> list[str]:
@@ -109,8 +118,16 @@ async def commit_paid_session(
 class StripeEventHandler:
     """Decides what each event means for stock and runs it through the engine."""
 
-    def __init__(self, inventory: Inventory, gateway: StripeGateway | None = None) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        gateway: StripeGateway | None = None,
+        *,
+        livemode: bool | None = None,
+    ) -> None:
+        """`livemode`: the mode events must be in (None: either)."""
         self.inventory = inventory
+        self.livemode = livemode
         self.finder = SessionFinder(inventory, gateway)
         self.refunds = RefundHandler(inventory, self.finder)
         self._handlers: dict[str, Callable[[StripeEvent], Awaitable[Outcome]]] = {
@@ -129,6 +146,25 @@ class StripeEventHandler:
         }
 
     async def handle(self, event: StripeEvent) -> Outcome:
+        if event.thin:
+            log.info("thin Stripe event %s (%s) ignored", event.id, event.type)
+            return Outcome("ignored", f"{event.type} is a thin event; stocksync reads none.")
+        if (
+            self.livemode is not None
+            and event.livemode is not None
+            and event.livemode != self.livemode
+        ):
+            log.warning(
+                "Stripe event %s is a %s-mode event; this service takes %s-mode events",
+                event.id,
+                _mode(event.livemode),
+                _mode(self.livemode),
+            )
+            return Outcome(
+                "ignored_wrong_mode",
+                f"{event.type} is a {_mode(event.livemode)}-mode event; this service "
+                f"takes {_mode(self.livemode)}-mode events only.",
+            )
         handler = self._handlers.get(event.type)
         if handler is None:
             return Outcome("ignored", f"{event.type} does not concern stock.")
@@ -152,7 +188,7 @@ class StripeEventHandler:
     # -- checkout sessions ---------------------------------------------------------------
 
     async def _checkout_completed(self, event: StripeEvent) -> Outcome:
-        session = CheckoutSession.parse(event.obj)
+        session = await self._checkout(event)
         if session is None:
             return Outcome("ignored", "The checkout session has no id.")
         if session.paid:
@@ -177,16 +213,25 @@ class StripeEventHandler:
         )
 
     async def _checkout_paid(self, event: StripeEvent) -> Outcome:
-        session = CheckoutSession.parse(event.obj)
+        session = await self._checkout(event)
         if session is None:
             return Outcome("ignored", "The checkout session has no id.")
         return await self._commit(event, session.id, session.payment_ref)
 
     async def _checkout_ended(self, event: StripeEvent) -> Outcome:
-        session = CheckoutSession.parse(event.obj)
+        session = await self._checkout(event)
         if session is None:
             return Outcome("ignored", "The checkout session has no id.")
         return await self._release(event, session.id)
+
+    async def _checkout(self, event: StripeEvent) -> CheckoutSession | None:
+        """The event's Checkout Session, its `id` replaced by the id its hold is under (the
+        storefront's `client_reference_id` when it reserved under its own cart id)."""
+        session = CheckoutSession.parse(event.obj)
+        if session is None:
+            return None
+        hold = await hold_of(self.inventory, session)
+        return session if hold == session.id else replace(session, id=hold)
 
     # -- payment intents -----------------------------------------------------------------
 

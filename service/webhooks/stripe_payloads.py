@@ -14,13 +14,14 @@ from typing import Any
 
 #: Refund metadata key holding the lines a partial refund restores (see `refund_lines`).
 LINES_METADATA_KEY = "stocksync_lines"
-#: Metadata keys that may name the checkout session (payment intent, charge or refund).
-SESSION_METADATA_KEYS = ("stocksync_session", "checkout_session_id", "session_id")
+#: Metadata keys that may name the hold (payment intent, charge or refund). Only keys in
+#: stocksync's own namespace: Checkout writes none of them, Stripe copies a payment
+#: intent's metadata onto its charges, and `session_id` is a common name for a shop's own
+#: web-session key, so a generic key may name anything (even another customer's hold).
+SESSION_METADATA_KEYS = ("stocksync_session_id", "stocksync_session")
 
 #: Checkout payment statuses that mean the money is there.
 PAID_STATUSES = frozenset({"paid", "no_payment_required"})
-#: Refund statuses under which the money goes (or went) back to the customer.
-REFUND_GOING_BACK = frozenset({"pending", "requires_action", "succeeded"})
 
 
 def text(value: Any) -> str | None:
@@ -54,6 +55,11 @@ def integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+#: `object` of a thin event (event destinations, API v2): no `data.object`, only a
+#: `related_object` reference; stocksync acts on none of them.
+THIN_EVENT_OBJECT = "v2.core.event"
+
+
 @dataclass(frozen=True)
 class StripeEvent:
     """A verified event: its id and type, and `data.object` as a plain dict."""
@@ -61,6 +67,12 @@ class StripeEvent:
     id: str
     type: str
     obj: dict[str, Any]
+    #: Live or test mode (None when the event does not say).
+    livemode: bool | None = None
+    #: A thin v2 event (`"object": "v2.core.event"`): nothing to read, nothing to do.
+    thin: bool = False
+    #: The API version `data.object` is rendered at (the endpoint's).
+    api_version: str | None = None
 
     @property
     def object_id(self) -> str | None:
@@ -70,11 +82,25 @@ class StripeEvent:
     def from_dict(cls, data: Mapping[str, Any]) -> StripeEvent | None:
         """None when the payload is not an event this service can read."""
         event_id, event_type = text(data.get("id")), text(data.get("type"))
+        livemode = data.get("livemode")
+        mode = livemode if isinstance(livemode, bool) else None
+        if (
+            event_id is not None
+            and event_type is not None
+            and data.get("object") == (THIN_EVENT_OBJECT)
+        ):
+            return cls(id=event_id, type=event_type, obj={}, livemode=mode, thin=True)
         body = data.get("data")
         obj = body.get("object") if isinstance(body, Mapping) else None
         if event_id is None or event_type is None or not isinstance(obj, Mapping):
             return None
-        return cls(id=event_id, type=event_type, obj=dict(obj))
+        return cls(
+            id=event_id,
+            type=event_type,
+            obj=dict(obj),
+            livemode=mode,
+            api_version=text(data.get("api_version")),
+        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +109,9 @@ class CheckoutSession:
     payment_status: str | None
     payment_intent_id: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The storefront's own id for the checkout (a cart id it reserved under), if it set one.
+    client_reference_id: str | None = None
+    status: str | None = None
 
     @property
     def paid(self) -> bool:
@@ -103,7 +132,18 @@ class CheckoutSession:
             payment_status=text(obj.get("payment_status")),
             payment_intent_id=object_id(obj.get("payment_intent")),
             metadata=metadata_of(obj),
+            client_reference_id=text(obj.get("client_reference_id")),
+            status=text(obj.get("status")),
         )
+
+    @property
+    def hold_keys(self) -> list[str]:
+        """The ids a hold for this checkout may be under: the session's, then the
+        storefront's own (`client_reference_id`)."""
+        keys = [self.id]
+        if self.client_reference_id and self.client_reference_id != self.id:
+            keys.append(self.client_reference_id)
+        return keys
 
 
 @dataclass(frozen=True)
@@ -136,11 +176,7 @@ class Refund:
     charge_id: str | None
     payment_intent_id: str | None
     metadata: dict[str, str]
-
-    @property
-    def going_back(self) -> bool:
-        """The money is (being) returned; a missing status is read as issued."""
-        return self.status is None or self.status in REFUND_GOING_BACK
+    created: int | None = None
 
     @classmethod
     def parse(cls, obj: Mapping[str, Any], *, charge: Charge | None = None) -> Refund | None:
@@ -155,6 +191,7 @@ class Refund:
             payment_intent_id=object_id(obj.get("payment_intent"))
             or (charge.payment_intent_id if charge else None),
             metadata=metadata_of(obj),
+            created=integer(obj.get("created")),
         )
 
 

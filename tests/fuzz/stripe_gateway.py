@@ -13,11 +13,14 @@ class KnownSessions:
     async def checkout_session(self, session_id: str) -> CheckoutSession | None:
         return self.sessions.get(session_id)
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
+    async def session_for_payment_intent(self, payment_intent_id: str) -> CheckoutSession | None:
         return next(
-            (s.id for s in self.sessions.values() if s.payment_intent_id == payment_intent_id),
+            (s for s in self.sessions.values() if s.payment_intent_id == payment_intent_id),
             None,
         )
+
+    async def expire_session(self, session_id: str) -> str:
+        return "not_open" if session_id in self.sessions else "unknown"
 
     async def aclose(self) -> None:
         return None

@@ -12,11 +12,11 @@ import pytest
 from cms_client import mutations as m
 from cms_client.lake import Lake
 from schemas.operations import LineRequest
+from schemas.refunds import RefundFacts
 from service.cli import main
 from service.demo import CATALOGUE, seed_catalogue
 from service.engine.inventory import Inventory
 from service.maintenance import EXIT_QUARANTINED, EXIT_UNSETTLED
-from service.webhooks.held_refunds import HeldRefund, hold_refund
 from tests.support.clock import ManualClock
 
 
@@ -58,15 +58,15 @@ def hold_a_refund_then_pay(path: Path) -> None:
         async with Lake(path, clock=past) as lake:
             inventory = Inventory(lake, clock=past)
             await inventory.reserve("cs_paid", [LineRequest(product_id="railcam", quantity=2)])
-            refund = HeldRefund(
-                reference="ch_1:full",
-                session_id="cs_paid",
-                payment_intent_id="pi_1",
-                lines=None,
-                event_id="evt_refund",
-                event_type="charge.refunded",
+            held = await inventory.settle_refunds(
+                RefundFacts(
+                    payment_intent_id="pi_1",
+                    charge_id="ch_1",
+                    charge_amount=5000,
+                    fully_refunded=True,
+                )
             )
-            await hold_refund(inventory, refund)
+            assert held.state == "held"
             await inventory.commit("cs_paid", "pi_1")
             assert (await inventory.status(["railcam"])).products[0].total == 3
 
@@ -93,7 +93,7 @@ def test_reconcile_reports_json_and_applies_held_refunds(
     report = json.loads(capsys.readouterr().out)
     assert report["reconcile"]["productsChecked"] == len(CATALOGUE)
     assert report["reconcile"]["failed"] == []
-    assert report["heldRefunds"] == {"applied": ["ch_1:full"], "held": [], "needsRestock": []}
+    assert report["heldRefunds"] == {"applied": ["pi_1"], "held": [], "resolved": []}
     assert railcam_stock(data) == 5
 
     # The refund just changed railcam: it is left settling for the next run, and the exit

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import STOREFRONT
+from tests.http.conftest import CRON, STOREFRONT
 from tests.support.stripe.fake import FakeStripe
 from tests.support.stripe.server import serve
 from tests.webhooks import stripe_fixtures as sf
@@ -75,3 +75,98 @@ async def test_stripes_own_event_sequence_commits_once_then_a_full_refund_restor
         assert (await shop_on_fake.deliver(evt)).status_code == 200
     assert await shop_on_fake.counters() == (5, 0)
     assert await shop_on_fake.status(session) == "refunded"
+
+
+async def test_a_refund_stripe_says_never_went_through_checkout_is_foreign_at_once(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    intent = fake.direct_payment()
+    fake.refund(intent)
+    answers = [await shop_on_fake.deliver(evt) for evt in fake.drain()]
+
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    assert answers[-1].json()["action"] == "foreign_payment"
+    assert await shop_on_fake.error_logs() == []
+    held = await shop_on_fake.client.get("/api/cron/reconcile", headers=CRON)
+    assert held.json()["heldRefunds"] == {"applied": [], "held": [], "resolved": [intent]}
+
+
+# -- a hold's end ends its Checkout Session ---------------------------------------------------
+
+
+async def test_releasing_a_hold_expires_its_checkout_session(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    session = fake.create_session(expires_in=1800)["id"]
+    await shop_on_fake.reserve(session, {"productId": "railcam", "quantity": 2})
+
+    released = await shop_on_fake.client.post(
+        "/api/release-stock", json={"sessionId": session}, headers=STOREFRONT
+    )
+
+    assert released.status_code == 200, released.text
+    assert fake.sessions[session]["status"] == "expired"
+    assert [c.path for c in fake.calls("POST")] == [f"/v1/checkout/sessions/{session}/expire"]
+    # Stripe's checkout.session.expired then finds the hold released: nothing more.
+    (expired,) = fake.drain()
+    assert (await shop_on_fake.deliver(expired)).json()["action"] == "nothing_to_release"
+    assert await shop_on_fake.counters() == (5, 0)
+
+
+async def test_the_cleanup_expires_the_sessions_of_overdue_holds_and_ignores_ended_ones(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    open_one = fake.create_session()["id"]
+    paid_one = fake.create_session()["id"]
+    for session in (open_one, paid_one):
+        await shop_on_fake.reserve(session, {"productId": "railcam", "quantity": 1})
+    fake.pay(paid_one)  # paid at Stripe, the webhook not delivered yet
+    shop_on_fake.clock.advance(hours=2)
+
+    swept = await shop_on_fake.client.get("/api/cron/cleanup", headers=CRON)
+
+    body = swept.json()
+    assert sorted(body["cleanup"]["expired"]) == sorted([open_one, paid_one])
+    assert body["checkoutSessions"] == {
+        "expired": [open_one],
+        "alreadyEnded": [paid_one],
+        "failed": [],
+    }
+    assert fake.sessions[open_one]["status"] == "expired"
+    assert fake.sessions[paid_one]["status"] == "complete"
+
+
+async def test_a_session_stripe_will_not_expire_is_retried_then_recorded(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    session = fake.create_session()["id"]
+    await shop_on_fake.reserve(session, {"productId": "railcam", "quantity": 1})
+    fake.fail_next(500, count=3)
+
+    released = await shop_on_fake.client.post(
+        "/api/release-stock", json={"sessionId": session}, headers=STOREFRONT
+    )
+
+    assert released.status_code == 200
+    assert len(fake.calls("POST")) == 3
+    assert fake.sessions[session]["status"] == "open"
+    (log,) = await shop_on_fake.error_logs()
+    assert session in log["message"] and log["severity"] == "medium"
+
+
+async def test_without_the_secret_key_nothing_is_asked_of_stripe(
+    open_shop: Callable[..., Any], stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, base = stripe_server
+    async with open_shop(stripe_api_base=base) as shop:
+        session = fake.create_session()["id"]
+        await shop.reserve(session, {"productId": "railcam", "quantity": 1})
+        released = await shop.client.post(
+            "/api/release-stock", json={"sessionId": session}, headers=STOREFRONT
+        )
+        assert released.status_code == 200
+    assert fake.requests == []

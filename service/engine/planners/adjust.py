@@ -51,6 +51,7 @@ def plan_adjust(
             cell,
             entry_type=request.reason,
             stock_change=after - before,
+            reference=request.reference,
             reason=request.note,
             actor=request.actor,
         ).id

@@ -169,6 +169,31 @@ class FakeStripe:
             sent.append(self._emit("checkout.session.completed", session))
             return sent
 
+    def direct_payment(self, amount: int = 5000) -> str:
+        """A payment that never went through Checkout (an invoice, a Payment Intent another
+        product line created); returns its payment intent id."""
+        with self._lock:
+            intent = objects.payment_intent(
+                next_id("pi"),
+                status="requires_payment_method",
+                amount=amount,
+                created=self.now(),
+                livemode=self.livemode,
+            )
+            self.intents[intent["id"]] = intent
+            charge = objects.charge(
+                next_id("ch"),
+                payment_intent=intent["id"],
+                amount=amount,
+                created=self.now(),
+                livemode=self.livemode,
+            )
+            self.charges[charge["id"]] = charge
+            intent.update(status="succeeded", amount_received=amount, latest_charge=charge["id"])
+            self._emit("charge.succeeded", self._render_charge(charge))
+            self._emit("payment_intent.succeeded", intent)
+            return str(intent["id"])
+
     def settle(self, session_id: str, *, succeeded: bool = True) -> list[dict[str, Any]]:
         """A delayed payment settles (or fails) days later."""
         with self._lock:
