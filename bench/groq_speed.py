@@ -1,16 +1,23 @@
-"""GROQ engine speed over 100k in-memory documents: queries per second for service queries.
+"""GROQ engine speed over 100k in-memory documents: queries per second for service queries,
+against groq-js (the reference implementation, under Node) on the same documents in the same run.
 
-Run: `uv run python -m bench.groq_speed` (add `--documents N` to change the dataset size).
-The dataset mixes the service's document types; `ListSource` narrows `*` by `_type` the way
-the lake's SQLite index does, so each figure includes that narrowing plus the full filter.
+Run: `python3 -m uv run python -m bench.groq_speed` (`--documents N` changes the dataset size,
+`--no-groq-js` skips the comparison). The dataset mixes the service's document types;
+`ListSource` narrows `*` by `_type` the way the lake's SQLite index does, so each figure includes
+that narrowing plus the full filter. groq-js gets the same documents as its `dataset` and runs
+each parsed query for the same time; both answers are compared before timing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import shutil
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cms_client.groq import ListSource, evaluate, parse
@@ -108,29 +115,123 @@ def build_documents(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return docs
 
 
+NODE_DIR = Path(__file__).resolve().parent.parent / "tests" / "node"
+
+# Reads {documents, queries: [{text, params}], seconds, now} on stdin; prints one JSON line per
+# query: its result and how many evaluations fitted in `seconds`.
+_GROQ_JS_SCRIPT = """
+import { parse, evaluate } from "groq-js";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const { documents, queries, seconds, now } = JSON.parse(input);
+for (const { text, params } of queries) {
+  const tree = parse(text, { params });
+  const run = async () =>
+    (await evaluate(tree, { dataset: documents, params, timestamp: new Date(now) })).get();
+  const result = await run();
+  let runs = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < seconds * 1000) {
+    await run();
+    runs += 1;
+    elapsed = performance.now() - started;
+  }
+  console.log(JSON.stringify({ result, runs, seconds: elapsed / 1000 }));
+}
+"""
+
+
+def groq_js_rates(
+    documents: list[dict[str, Any]],
+    queries: list[tuple[str, str, dict[str, Any]]],
+    seconds: float,
+) -> list[tuple[Any, float]] | str:
+    """(result, queries/s) per query from groq-js, or why it could not run."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return "Node.js is not installed"
+    if not (NODE_DIR / "node_modules" / "groq-js").exists():
+        install = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if install.returncode != 0:
+            return f"npm ci in {NODE_DIR} failed: {install.stderr[-500:]}"
+    payload = {
+        "documents": documents,
+        "queries": [{"text": text, "params": params} for _, text, params in queries],
+        "seconds": seconds,
+        "now": NOW.isoformat(),
+    }
+    done = subprocess.run(
+        [node, "--max-old-space-size=4096", "--input-type=module", "-e", _GROQ_JS_SCRIPT],
+        cwd=NODE_DIR,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=600 + 10 * seconds * len(queries),
+        check=False,
+    )
+    if done.returncode != 0:
+        return f"groq-js failed: {done.stderr[-500:]}"
+    rates = []
+    for line in done.stdout.splitlines():
+        row = json.loads(line)
+        rates.append((row["result"], row["runs"] / row["seconds"]))
+    return rates
+
+
+def python_rate(
+    source: ListSource, text: str, params: dict[str, Any], seconds: float
+) -> tuple[Any, float]:
+    query = parse(text)
+    result = evaluate(query, source, params, now=NOW)  # also builds the type index
+    runs = 0
+    started = time.perf_counter()
+    while True:
+        evaluate(query, source, params, now=NOW)
+        runs += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            break
+    return result, runs / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--documents", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=1.0, help="time spent per query")
+    parser.add_argument("--no-groq-js", action="store_true", help="skip the groq-js comparison")
     args = parser.parse_args()
 
-    source = ListSource(build_documents(args.documents))
+    documents = build_documents(args.documents)
+    source = ListSource(documents)
     print(f"{len(source)} documents in memory")
-    for label, text, params in QUERIES:
-        query = parse(text)
-        result = evaluate(query, source, params, now=NOW)  # also builds the type index
+    ours = [python_rate(source, text, params, args.seconds) for _, text, params in QUERIES]
+    theirs = (
+        "skipped (--no-groq-js)"
+        if args.no_groq_js
+        else groq_js_rates(documents, QUERIES, args.seconds)
+    )
+    if isinstance(theirs, str):
+        print(f"groq-js: {theirs}")
+    print(f"{'query':28s} {'lake engine':>14s} {'groq-js':>14s} {'ratio':>7s}  result")
+    for i, (label, _, _) in enumerate(QUERIES):
+        result, rate = ours[i]
         size = len(result) if isinstance(result, list) else result
-        runs = 0
-        started = time.perf_counter()
-        while True:
-            evaluate(query, source, params, now=NOW)
-            runs += 1
-            elapsed = time.perf_counter() - started
-            if elapsed >= args.seconds:
-                break
+        if isinstance(theirs, str):
+            print(f"{label:28s} {rate:10.1f} q/s {'-':>14s} {'-':>7s}  {size}")
+            continue
+        js_result, js_rate = theirs[i]
+        same = "same" if js_result == result else "DIFFERENT from groq-js"
         print(
-            f"{label:28s} {runs / elapsed:8.1f} queries/s  "
-            f"{1000 * elapsed / runs:7.2f} ms/query  (result: {size})"
+            f"{label:28s} {rate:10.1f} q/s {js_rate:10.1f} q/s {rate / js_rate:6.2f}x  "
+            f"{size} ({same})"
         )
 
 

@@ -195,6 +195,7 @@ class ProductStatus(Model):
     id: str = Field(description="The product's `_id`.")
     title: str | None
     slug: str | None
+    sku: str | None = None
     total: int
     reserved: int
     available: int
@@ -255,6 +256,8 @@ class AdjustRequest(Model):
     reason: AdjustReason
     actor: str = "system"
     note: str | None = None
+    #: Staff override: set stock below what open checkouts hold (they may then oversell).
+    allow_below_reserved: bool = False
     #: With reason `return`: the refund (`re_...`) or checkout session the units came back
     #: from; they then count as returned on that sale.
     reference: str | None = None

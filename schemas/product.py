@@ -144,6 +144,11 @@ class Product(SanityDocument):
     type: Literal["product"] = Field(default=PRODUCT_TYPE, alias="_type")
     title: ShownText = None
     slug: Annotated[Slug | None, BeforeValidator(_slug)] = None
+    sku: MatchedText = Field(
+        default=None,
+        title="SKU",
+        description="Stock-keeping unit of the product (sized products: each size has its own).",
+    )
     stock_quantity: Counter = Field(
         default=0,
         title="Stock",
@@ -243,6 +248,7 @@ def _reason(problem: Mapping[str, Any]) -> str:
 
 #: The product fields stocksync owns or reads; the generated Studio schema covers these.
 PRODUCT_STOCK_FIELDS = (
+    "sku",
     "stock_quantity",
     "reserved_quantity",
     "low_stock_threshold",

@@ -152,16 +152,49 @@ async def _seed_demo(settings: ServiceSettings) -> bool:
         return await seed_catalogue(runtime.store, runtime.inventory)
 
 
+def _port_problem(host: str, port: int) -> str | None:
+    """Why `port` cannot be served on `host`, checked before anything is seeded or printed."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+    return None
+
+
+def _reset_demo_data(data_file: str) -> None:
+    """Remove the embedded lake's file (and its WAL), so the demo seeds afresh."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{data_file}{suffix}").unlink(missing_ok=True)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
 
+    if args.reset and not args.demo:
+        print("stocksync: --reset goes with --demo (it re-seeds the demo data).", file=sys.stderr)
+        return 2
+    problem = _port_problem(args.host, args.port)
+    if problem:
+        print(
+            f"stocksync: {problem}. Is stocksync already running? Stop it, or choose another "
+            "port with --port.",
+            file=sys.stderr,
+        )
+        return 2
     settings = _settings(args)
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     base_url = f"http://{shown_host}:{args.port}"
     if args.demo:
         from service.demo import banner, demo_keys
+        from service.demo_secrets import load_or_create_secrets, secrets_path
 
         if settings.uses_sanity:
             print(
@@ -170,16 +203,25 @@ def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+        if args.reset:
+            _reset_demo_data(settings.data_file)
+        secrets_file = secrets_path(settings.data_file)
+        stored, _ = load_or_create_secrets(secrets_file)
         staff = settings.staff_keys()
         storefront = settings.storefront_keys()
         keys = demo_keys(
-            storefront[0] if storefront else None,
-            settings.cron_secret_value(),
+            stored,
+            storefront=storefront[0] if storefront else None,
+            cron=settings.cron_secret_value(),
+            stripe_webhook=_secret(settings.stripe_webhook_secret),
+            console_session=_secret(settings.console_session_secret),
             staff_configured=bool(staff.keys) or staff.problem is not None,
         )
         overrides: dict[str, Any] = {
             "storefront_api_key": settings.storefront_api_key or keys.storefront,
             "cron_secret": settings.cron_secret or keys.cron,
+            "stripe_webhook_secret": settings.stripe_webhook_secret or keys.stripe_webhook,
+            "console_session_secret": settings.console_session_secret or keys.console_session,
         }
         if "ADMIN_API_KEYS" in keys.generated:
             overrides["admin_api_keys"] = keys.admin_api_keys
@@ -187,7 +229,11 @@ def _serve(args: argparse.Namespace) -> int:
         seeded = asyncio.run(_seed_demo(settings))
         print(
             banner(
-                keys, base_url=base_url, store_description=_describe_store(settings), seeded=seeded
+                keys,
+                base_url=base_url,
+                store_description=_describe_store(settings),
+                seeded=seeded,
+                secrets_file=str(secrets_file),
             ),
             flush=True,
         )
@@ -210,6 +256,30 @@ def _serve(args: argparse.Namespace) -> int:
         # The request log (service.api.request_log) writes one line per request instead.
         access_log=False,
     )
+    return 0
+
+
+def _secret(value: Any) -> str | None:
+    """A SecretStr setting's text, None when unset or blank."""
+    text = value.get_secret_value().strip() if value is not None else ""
+    return text or None
+
+
+def _demo_checkout(args: argparse.Namespace) -> int:
+    from service.demo_checkout import CheckoutFailed, run_checkout
+
+    try:
+        run_checkout(
+            url=args.url,
+            product=args.product,
+            quantity=args.quantity,
+            size=args.size,
+            refund=args.refund,
+            data_file=args.data or _lake_file(),
+        )
+    except CheckoutFailed as exc:
+        print(f"stocksync demo checkout: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -316,9 +386,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed a demo catalogue on first run and print development keys and examples",
     )
     serve_api.add_argument(
+        "--reset",
+        action="store_true",
+        help="with --demo: delete the demo's data and seed the catalogue afresh (keys are kept)",
+    )
+    serve_api.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve_api.set_defaults(handler=_serve)
+
+    demo = commands.add_parser("demo", help="try the demo started by `serve --demo`")
+    demo_commands = demo.add_subparsers(dest="demo_command", required=True, metavar="ACTION")
+    checkout = demo_commands.add_parser(
+        "checkout",
+        help="a whole local checkout against the running demo: reserve, then a signed Stripe "
+        "checkout.session.completed (and with --refund a charge.refunded), with the stock "
+        "before and after each step",
+    )
+    checkout.add_argument("--url", default="http://127.0.0.1:8000", help="where the demo runs")
+    checkout.add_argument("--product", default="railcam", help="slug or _id")
+    checkout.add_argument("--quantity", type=int, default=1)
+    checkout.add_argument("--size", default=None, help="for sized products, e.g. M")
+    checkout.add_argument("--refund", action="store_true", help="then refund the payment in full")
+    checkout.add_argument(
+        "--data",
+        default=None,
+        help="the demo's lake file, beside which its secrets are kept (default: STOCKSYNC_DATA)",
+    )
+    checkout.set_defaults(handler=_demo_checkout)
 
     for name, handler, text in (
         ("cleanup", _cleanup, "expire overdue holds and purge old records, once"),

@@ -16,6 +16,7 @@ from typing import Any
 from cms_client import mutations as m
 from cms_client.errors import DocumentExists
 from cms_client.store import DocumentStore
+from service.demo_secrets import DemoSecrets
 from service.engine.inventory import Inventory
 
 DEMO_ACTOR = "demo"
@@ -25,6 +26,8 @@ DEMO_ACTOR = "demo"
 class DemoProduct:
     slug: str
     title: str
+    #: The product's SKU; each size's is this plus the size (e.g. TEE-HALLOWEEN-M).
+    sku: str
     stock: int = 0
     #: size -> stock, for sized products (sizes lower-case, as the shop's Studio stores them).
     sizes: Mapping[str, int] | None = None
@@ -40,6 +43,7 @@ class DemoProduct:
             "_type": "product",
             "title": self.title,
             "slug": {"_type": "slug", "current": self.slug},
+            "sku": self.sku,
             "stockQuantity": 0,
             "reservedQuantity": 0,
         }
@@ -47,7 +51,13 @@ class DemoProduct:
             doc["lowStockThreshold"] = self.low_stock_threshold
         if self.sizes is not None:
             doc["variants"] = [
-                {"_key": f"size-{size}", "size": size, "stockQuantity": 0, "reservedQuantity": 0}
+                {
+                    "_key": f"size-{size}",
+                    "size": size,
+                    "sku": f"{self.sku}-{size.upper()}",
+                    "stockQuantity": 0,
+                    "reservedQuantity": 0,
+                }
                 for size in self.sizes
             ]
         return doc
@@ -59,11 +69,13 @@ class DemoProduct:
 
 
 CATALOGUE: tuple[DemoProduct, ...] = (
-    DemoProduct("railcam", "Railcam", stock=5),
-    DemoProduct("halloween-tee", "Halloween Tee", sizes={"s": 3, "m": 2}),
-    DemoProduct("railways-and-sleepers", "Railways and Sleepers", stock=0),
-    DemoProduct("station-hoodie", "Station Hoodie", sizes={"s": 8, "m": 0, "l": 4}),
-    DemoProduct("timetable-zine", "Timetable Zine", stock=40, low_stock_threshold=10),
+    DemoProduct("railcam", "Railcam", "CAM-RAIL", stock=5),
+    DemoProduct("halloween-tee", "Halloween Tee", "TEE-HALLOWEEN", sizes={"s": 3, "m": 2}),
+    DemoProduct("railways-and-sleepers", "Railways and Sleepers", "BOOK-RAILWAYS", stock=0),
+    DemoProduct("station-hoodie", "Station Hoodie", "HOOD-STATION", sizes={"s": 8, "m": 0, "l": 4}),
+    DemoProduct(
+        "timetable-zine", "Timetable Zine", "ZINE-TIMETABLE", stock=40, low_stock_threshold=10
+    ),
 )
 
 _ANY_PRODUCT = 'count(*[_type == "product"])'
@@ -97,13 +109,16 @@ async def seed_catalogue(store: DocumentStore, inventory: Inventory) -> bool:
 
 @dataclass(frozen=True)
 class DemoKeys:
-    """Secrets for a demo run: taken from the environment when set, generated otherwise."""
+    """Secrets of a demo run: the environment's where set, else the demo's stored ones."""
 
     storefront: str
     cron: str
     admin: str
     manager: str
     support: str
+    stripe_webhook: str
+    console_session: str
+    #: The variables whose values come from the demo's secrets file (not the environment).
     generated: frozenset[str]
 
     @property
@@ -115,28 +130,36 @@ class DemoKeys:
         )
 
 
-def _token(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_urlsafe(18)}"
-
-
-def demo_keys(storefront: str | None, cron: str | None, staff_configured: bool) -> DemoKeys:
-    """Generate what the environment does not set. Staff keys are generated only when
-    ADMIN_API_KEYS is unset (its entries are then demo-admin, demo-manager, demo-support)."""
+def demo_keys(
+    stored: DemoSecrets,
+    *,
+    storefront: str | None,
+    cron: str | None,
+    stripe_webhook: str | None,
+    console_session: str | None,
+    staff_configured: bool,
+) -> DemoKeys:
+    """The environment's secrets where set, the stored ones otherwise. Staff keys come from
+    the file only when ADMIN_API_KEYS is unset (entries demo-admin, demo-manager, demo-support)."""
     generated: set[str] = set()
-    if not storefront:
-        storefront = _token("dev-storefront")
-        generated.add("STOREFRONT_API_KEY")
-    if not cron:
-        cron = _token("dev-cron")
-        generated.add("CRON_SECRET")
+    for name, value in (
+        ("STOREFRONT_API_KEY", storefront),
+        ("CRON_SECRET", cron),
+        ("STRIPE_WEBHOOK_SECRET", stripe_webhook),
+        ("CONSOLE_SESSION_SECRET", console_session),
+    ):
+        if not value:
+            generated.add(name)
     if not staff_configured:
         generated.add("ADMIN_API_KEYS")
     return DemoKeys(
-        storefront=storefront,
-        cron=cron,
-        admin=_token("dev-admin"),
-        manager=_token("dev-manager"),
-        support=_token("dev-support"),
+        storefront=storefront or stored.storefront,
+        cron=cron or stored.cron,
+        admin=stored.admin,
+        manager=stored.manager,
+        support=stored.support,
+        stripe_webhook=stripe_webhook or stored.stripe_webhook,
+        console_session=console_session or stored.console_session,
         generated=frozenset(generated),
     )
 
@@ -147,27 +170,31 @@ def banner(
     base_url: str,
     store_description: str,
     seeded: bool,
+    secrets_file: str,
 ) -> str:
-    """What `serve --demo` prints: where it runs, the keys, and commands to try."""
+    """What `serve --demo` prints: where it runs, the keys, the console, commands to try."""
     sf = keys.storefront if "STOREFRONT_API_KEY" in keys.generated else "$STOREFRONT_API_KEY"
     cron = keys.cron if "CRON_SECRET" in keys.generated else "$CRON_SECRET"
     staff_generated = "ADMIN_API_KEYS" in keys.generated
     admin = keys.admin if staff_generated else "<a key from ADMIN_API_KEYS>"
+    manager = keys.manager if staff_generated else "<a key from ADMIN_API_KEYS>"
     catalogue = ", ".join(product.describe() for product in CATALOGUE)
     lines = [
         f"stocksync demo on {base_url}  ({store_description})",
         (
             f"Seeded the demo catalogue: {catalogue}."
             if seeded
-            else "The dataset already has products; nothing was seeded."
+            else "The demo catalogue is as you left it (start with --reset to seed it afresh)."
         ),
         "",
-        "Development keys (generated for this run only; set the variables to choose your own):",
+        f"Development keys (kept in {secrets_file}, the same at every start; "
+        "set the variables to choose your own):",
     ]
     for name, value in (
         ("STOREFRONT_API_KEY", keys.storefront),
         ("CRON_SECRET", keys.cron),
         ("ADMIN_API_KEYS", keys.admin_api_keys),
+        ("STRIPE_WEBHOOK_SECRET", keys.stripe_webhook),
     ):
         lines.append(
             f"  {name}={value}" if name in keys.generated else f"  {name}: from the environment"
@@ -178,22 +205,31 @@ def banner(
             f"  inventory_manager key: {keys.manager}",
             f"  customer_service key: {keys.support}",
         ]
+    # A new session id at every start, so the curls below work after a restart too (a
+    # session released once cannot be released again).
+    session = f"cs_demo_{secrets.token_hex(4)}"
     reserve = (
-        '{"sessionId":"cs_demo_1","operations":[{"productId":"halloween-tee","quantity":1,'
+        f'{{"sessionId":"{session}","operations":[{{"productId":"halloween-tee","quantity":1,'
         '"size":"M"},{"productId":"railcam","quantity":2}]}'
     )
     lines += [
         "",
-        "Try:",
+        f"Staff console: {base_url}/console  (sign in with the inventory_manager key: {manager})",
+        f"API docs: {base_url}/docs",
+        "",
+        "Try (a hold, then give it back):",
         f"  curl -s '{base_url}/api/stock-status?productIds=railcam,halloween-tee,"
         "railways-and-sleepers'",
         f"  curl -s -X POST {base_url}/api/reserve-stock -H 'Authorization: Bearer {sf}' "
         f"-H 'Content-Type: application/json' -d '{reserve}'",
         f"  curl -s -X POST {base_url}/api/release-stock -H 'Authorization: Bearer {sf}' "
-        "-H 'Content-Type: application/json' -d '{\"sessionId\":\"cs_demo_1\"}'",
+        f"-H 'Content-Type: application/json' -d '{{\"sessionId\":\"{session}\"}}'",
         f"  curl -s {base_url}/api/inventory/history/railcam -H 'X-API-Key: {admin}'",
         f"  curl -s {base_url}/api/cron/cleanup -H 'Authorization: Bearer {cron}'",
-        f"  API docs: {base_url}/docs",
+        "",
+        "A whole checkout, paid through a signed Stripe event (from this folder, another shell):",
+        f"  python3 uvw.py run --locked --no-dev stocksync demo checkout --url {base_url} "
+        "--product halloween-tee --size M --quantity 1 --refund",
         "",
     ]
     return "\n".join(lines)

@@ -21,7 +21,12 @@ from typing import Any, Literal
 request_id_var: ContextVar[str | None] = ContextVar("stocksync_request_id", default=None)
 
 #: LogRecord attributes that are not a caller's `extra=` fields.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    # uvicorn's copy of the message with terminal colours.
+    "color_message",
+}
 
 
 def _trace_id() -> str | None:

@@ -13,6 +13,7 @@ scope, so `^` inside a mapped projection still means the value outside the array
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from cms_client.groq.compiled import Compiled, Fn, Scope, attribute_path, consta
 from cms_client.groq.errors import invalid
 from cms_client.groq.functions import compile_call
 from cms_client.groq.source import DocumentSource
+from cms_client.groq.text import compile_match, score
 from cms_client.groq.values import number, total_order_key
 
 
@@ -35,8 +37,10 @@ class Compiler:
         source: DocumentSource,
         params: dict[str, Any],
         now: datetime,
+        identity: str = "me",
     ) -> None:
         self.query = query
+        self.identity = identity
         self.source = source
         self.params = params
         self.now = now
@@ -44,6 +48,7 @@ class Compiler:
         #: needs converting to JSON.
         self.makes_special_values = False
         self._documents: dict[frozenset[str] | None, list[dict[str, Any]]] = {}
+        self._by_id: dict[str, dict[str, Any]] | None = None
 
     # Entry ----------------------------------------------------------------------------------
 
@@ -53,7 +58,12 @@ class Compiler:
         method = _DISPATCH.get(type(node))
         if method is None:
             raise AssertionError(f"no compiler for {type(node).__name__}")
-        return method(self, node, hidden, loop)
+        compiled = method(self, node, hidden, loop)
+        if loop and not compiled.const and type(node) in _SUBQUERIES and _independent(node):
+            # A subquery that reads nothing of its scope (`_id in *[...]._id` inside a
+            # filter) has one value per evaluation: compute it once, not per element.
+            return _once(compiled)
+        return compiled
 
     def error(self, pos: int, message: str) -> QueryError:
         return invalid(self.query, pos, message)
@@ -105,6 +115,18 @@ class Compiler:
             docs = list(self.source.documents(type_names))
             self._documents[type_names] = docs
         return docs
+
+    def lookup(self, doc_id: str) -> dict[str, Any] | None:
+        """The document `->` reaches: the one of `*` with this `_id` (groq-js: the first)."""
+        if self._by_id is None:
+            by_id: dict[str, dict[str, Any]] = {}
+            for doc in self.documents(None, cache=True):
+                if type(doc) is dict:
+                    key = doc.get("_id")
+                    if type(key) is str and key not in by_id:
+                        by_id[key] = doc
+            self._by_id = by_id
+        return self._by_id.get(doc_id)
 
     def stream_documents(
         self, type_names: frozenset[str] | None, *, cache: bool
@@ -197,6 +219,13 @@ class Compiler:
             name = t.implied_name(resolved)
             if name is not None:
                 return name, self.compile_resolved(resolved, hidden, loop)
+        # `{others[]-> | order(name)}` and `{(a)}` are named by what they start from.
+        inner: n.Node = value
+        while isinstance(inner, n.PipeCall | n.Group):
+            inner = inner.base if isinstance(inner, n.PipeCall) else inner.inner
+        if inner is not value and isinstance(inner, n.Identifier | n.Chain):
+            name, _ = self._entry(n.KeyValue(None, inner), hidden, loop)
+            return name, self.compile(value, hidden, loop)
         raise self.error(
             value.pos,
             'cannot tell the attribute name of this projection entry; write "name": <expression>',
@@ -258,8 +287,11 @@ class Compiler:
 
     def _binary(self, node: n.Binary, hidden: bool, loop: bool) -> Compiled:
         op = node.op
-        if op == "in" and isinstance(node.right, n.Range):
-            return self._in_range(node, node.right, hidden, loop)
+        right_node = node.right
+        if op == "in" and isinstance(right_node, n.Group) and isinstance(right_node.inner, n.Range):
+            right_node = right_node.inner
+        if op == "in" and isinstance(right_node, n.Range):
+            return self._in_range(node, right_node, hidden, loop)
         left = self.compile(node.left, hidden, loop)
         right = self.compile(node.right, hidden, loop)
         if op in ("==", "!="):
@@ -268,6 +300,8 @@ class Compiler:
             return ops.compile_comparison(op, left, right)
         if op == "in":
             return ops.compile_in(left, right)
+        if op == "match":
+            return compile_match(left, right)
         return ops.compile_arithmetic(op, left, right)
 
     def _in_range(self, node: n.Binary, rng: n.Range, hidden: bool, loop: bool) -> Compiled:
@@ -283,7 +317,12 @@ class Compiler:
 
     def _pipe(self, node: n.PipeCall, hidden: bool, loop: bool) -> Compiled:
         base = self.compile(node.base, hidden, loop)
-        terms = [(self.compile(term.value, False, True).fn, term.descending) for term in node.args]
+        if node.name == "score":
+            return score(self, node, base, hidden)
+        order_terms = [term for term in node.args if isinstance(term, n.OrderTerm)]
+        terms = [
+            (self.compile(term.value, False, True).fn, term.descending) for term in order_terms
+        ]
         terms.reverse()
         base_fn = base.fn
         total_key = total_order_key
@@ -329,6 +368,11 @@ class Compiler:
             return "plain", lambda r: t.RAttr(r, name)
         if isinstance(step, n.ArrayStep):
             return "array", t.RCoerce
+        if isinstance(step, n.DerefStep):
+            attribute = step.name
+            if attribute is None:
+                return "plain", t.RDeref
+            return "plain", lambda r: t.RAttr(t.RDeref(r), attribute)
         if isinstance(step, n.ProjectionStep):
             body = step.body
             return "projection", lambda r: t.RProject(r, body)
@@ -340,7 +384,7 @@ class Compiler:
         # `[expr]`: by the spec's square-bracket disambiguation, a constant string is an
         # attribute name, a constant number an index, anything else a filter.
         predicate = self.compile(step.expr, False, True)
-        if predicate.const:
+        if predicate.const and _constant_expression(step.expr):
             value = predicate.value
             if type(value) is str:
                 return "plain", lambda r: t.RAttr(r, value)
@@ -384,6 +428,19 @@ class Compiler:
             return fold(coerce, base_fn)
         if isinstance(r, t.RProject):
             return self._r_project(r, hidden, loop)
+        if isinstance(r, t.RDeref):
+            base = self.compile_resolved(r.base, hidden, loop)
+            base_deref = base.fn
+            lookup = self.lookup
+
+            def deref(s: Scope) -> Any:
+                value = base_deref(s)
+                if type(value) is not dict:
+                    return None
+                ref = value.get("_ref")
+                return lookup(ref) if type(ref) is str else None
+
+            return Compiled(deref)
         if isinstance(r, t.RMap | t.RFlatMap):
             return self._r_map(r, hidden, loop)
         raise AssertionError(f"unknown traversal {r!r}")
@@ -564,6 +621,86 @@ class Compiler:
             ):
                 return frozenset(value.value)
         return None
+
+
+def _constant_expression(node: n.Node) -> bool:
+    """What the square-bracket rule treats as constant (as groq-js does): literals,
+    parameters and arithmetic over them; a function call such as now() is a filter."""
+    if isinstance(node, n.Literal | n.Param):
+        return True
+    if isinstance(node, n.Group):
+        return _constant_expression(node.inner)
+    if isinstance(node, n.Unary) and node.op in ("-", "+"):
+        return _constant_expression(node.operand)
+    if isinstance(node, n.Binary) and node.op in ("+", "-", "*", "/", "%", "**"):
+        return _constant_expression(node.left) and _constant_expression(node.right)
+    return False
+
+
+_SUBQUERIES = (n.Chain, n.PipeCall, n.FuncCall)
+# Functions that read the scope's value without naming it.
+_READS_THIS = frozenset(
+    {("global", "references"), ("sanity", "versionOf"), ("sanity", "partOfRelease")}
+)
+
+
+def _independent(node: n.Node) -> bool:
+    """True when `node` reads `*` and nothing of the scope it is evaluated in."""
+    found = [False]
+    return _free(node, 0, found) and found[0]
+
+
+def _free(node: object, depth: int, found: list[bool]) -> bool:
+    """No read of the scope at nesting `depth` 0 (this, attributes, `^` reaching it)."""
+    if isinstance(node, n.Everything):
+        found[0] = True
+        return True
+    if isinstance(node, n.This | n.Identifier):
+        return depth > 0
+    if isinstance(node, n.Parent):
+        return node.levels < depth
+    if isinstance(node, n.FuncCall) and (node.namespace, node.name) in _READS_THIS and depth == 0:
+        return False
+    if isinstance(node, n.Selector):
+        return False
+    if isinstance(node, n.Chain):
+        if not _free(node.base, depth, found):
+            return False
+        # Steps after the base work on its value; only their expressions open scopes.
+        return all(_free_step(step, depth, found) for step in node.steps)
+    if isinstance(node, n.PipeCall):
+        return _free(node.base, depth, found) and all(
+            _free(arg, depth + 1, found) for arg in node.args
+        )
+    if isinstance(node, tuple):
+        return all(_free(item, depth, found) for item in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return all(
+            _free(getattr(node, spec.name), depth, found) for spec in dataclasses.fields(node)
+        )
+    return True
+
+
+def _free_step(step: n.Step, depth: int, found: list[bool]) -> bool:
+    if isinstance(step, n.BracketStep):
+        return _free(step.expr, depth + 1, found)
+    if isinstance(step, n.ProjectionStep):
+        return _free(step.body, depth + 1, found)
+    if isinstance(step, n.SliceStep):
+        return _free(step.left, depth, found) and _free(step.right, depth, found)
+    return True
+
+
+def _once(compiled: Compiled) -> Compiled:
+    fn = compiled.fn
+    cache: list[Any] = []
+
+    def once(s: Scope) -> Any:
+        if not cache:
+            cache.append(fn(s))
+        return cache[0]
+
+    return Compiled(once, boolean=compiled.boolean)
 
 
 def _three_valued(op: str, values: list[Any]) -> bool | None:

@@ -46,6 +46,8 @@ _PUNCTUATION = (
     "%",
     "@",
     "^",
+    "=",
+    ";",
 )
 _SIMPLE_ESCAPES = {
     "'": "'",
@@ -101,12 +103,15 @@ def tokenize(query: str) -> list[Token]:
             assert match is not None
             text = match.group(0)
             number: int | float
-            if match.group(1) is None and match.group(2) is None:
+            if match.group(1) is None and match.group(2) is None and len(text) < 16:
+                # GROQ numbers are IEEE doubles; Python ints stand in for the exact ones.
                 number = int(text)
             else:
                 number = float(text)
                 if number != number or number in (float("inf"), float("-inf")):
                     raise syntax_error(query, i, f"number {text} is out of range")
+                if number.is_integer() and abs(number) < 2**53:
+                    number = int(number)
             tokens.append(Token("num", text, i, number))
             i = match.end()
             continue
@@ -128,8 +133,6 @@ def tokenize(query: str) -> list[Token]:
                 i += len(punct)
                 break
         else:
-            if ch == "=":
-                raise syntax_error(query, i, "unexpected '=' (did you mean '=='?)")
             if ch == "&":
                 raise syntax_error(query, i, "unexpected '&' (did you mean '&&'?)")
             if ch == "~":

@@ -111,18 +111,85 @@ class FuncCall(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class CustomCall(Node):
+    """A call of a `fn` declared in the query; the parser replaces it by the body."""
+
+    namespace: str
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class OrderTerm(Node):
     value: Node
     descending: bool
 
 
 @dataclass(frozen=True, slots=True)
+class Direction(Node):
+    """`expr asc` / `expr desc`: only meaningful as a top-level order() argument."""
+
+    inner: Node
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PipeCall(Node):
-    """`base | order(...)`, the only pipe function of the subset."""
+    """`base | order(...)` (args are `OrderTerm`s) or `base | score(...)`."""
 
     base: Node
     name: str
-    args: tuple[OrderTerm, ...]
+    args: tuple[Node, ...]
+
+
+# Selectors: the third argument of diff::changedAny / diff::changedOnly ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SelAttr:
+    base: Sel | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SelCoerce:
+    """`sel[]`: every element of the selected arrays."""
+
+    base: Sel
+
+
+@dataclass(frozen=True, slots=True)
+class SelFilter:
+    base: Sel
+    expr: Node
+
+
+@dataclass(frozen=True, slots=True)
+class SelNested:
+    """`sel.(a, b)` / `sel.(a)`: selectors applied inside each selected value."""
+
+    base: Sel
+    nested: Sel
+
+
+@dataclass(frozen=True, slots=True)
+class SelTuple:
+    members: tuple[Sel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SelAnywhere:
+    """`anywhere(expr)`: every object (at any depth) for which `expr` is true."""
+
+    expr: Node
+
+
+Sel = SelAttr | SelCoerce | SelFilter | SelNested | SelTuple | SelAnywhere
+
+
+@dataclass(frozen=True, slots=True)
+class Selector(Node):
+    selector: Sel
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +200,7 @@ class Unary(Node):
 
 @dataclass(frozen=True, slots=True)
 class Binary(Node):
-    op: str  # "==", "!=", "<", "<=", ">", ">=", "in", "+", "-", "*", "/", "%", "**"
+    op: str  # "==", "!=", "<", "<=", ">", ">=", "in", "match", "+", "-", "*", "/", "%", "**"
     left: Node
     right: Node
 
@@ -181,6 +248,14 @@ class SliceStep:
 
 
 @dataclass(frozen=True, slots=True)
+class DerefStep:
+    """`->` (the referenced document) or `->name` (an attribute of it)."""
+
+    pos: int
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ArrayStep:
     """`[]`."""
 
@@ -193,7 +268,7 @@ class ProjectionStep:
     body: ObjectLiteral
 
 
-Step = DotStep | BracketStep | SliceStep | ArrayStep | ProjectionStep
+Step = DotStep | BracketStep | SliceStep | ArrayStep | ProjectionStep | DerefStep
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,8 @@ def compile_in(left: Compiled, right: Compiled) -> Compiled:
 
         def in_path(s: Scope) -> Any:
             value = fn(s)
+            if type(value) is GroqPath:
+                value = value.pattern
             return pattern.matches(value) if type(value) is str else None
 
         return fold(in_path, left)
@@ -162,6 +164,8 @@ def compile_in(left: Compiled, right: Compiled) -> Compiled:
         if type(choices) is list:
             return any(equal(value, choice) for choice in choices)
         if type(choices) is GroqPath:
+            if type(value) is GroqPath:
+                value = value.pattern
             return choices.matches(value) if type(value) is str else None
         return None
 
@@ -248,23 +252,35 @@ def compile_arithmetic(op: str, left: Compiled, right: Compiled) -> Compiled:
     return fold(arithmetic, left, right)
 
 
+def _double(value: int | float) -> int | float:
+    """A Python int beyond 2**53 is not a GROQ number yet: round it to the double it is."""
+    if type(value) is int and not -_EXACT <= value <= _EXACT:
+        return float(value)
+    return value
+
+
+_EXACT = 2**53
+
+
 def _plus(a: Any, b: Any) -> Any:
     ta, tb = type(a), type(b)
     if ta in NUMBER_TYPES and tb in NUMBER_TYPES:
-        return number(a + b)
+        return number(_double(a) + _double(b))
     if ta is tb and (ta is str or ta is list):
         return a + b
     if ta is dict and tb is dict:
         return {**a, **b}
     if ta is datetime and tb in NUMBER_TYPES:
         return shift_datetime(a, b)
+    if tb is datetime and ta in NUMBER_TYPES:
+        return shift_datetime(b, a)
     return None
 
 
 def _minus(a: Any, b: Any) -> Any:
     ta, tb = type(a), type(b)
     if ta in NUMBER_TYPES and tb in NUMBER_TYPES:
-        return number(a - b)
+        return number(_double(a) - _double(b))
     if ta is datetime:
         if tb is datetime:
             return number((a - b).total_seconds())
@@ -275,14 +291,14 @@ def _minus(a: Any, b: Any) -> Any:
 
 def _times(a: Any, b: Any) -> Any:
     if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
-        return number(a * b)
+        return number(_double(a) * _double(b))
     return None
 
 
 def _divide(a: Any, b: Any) -> Any:
     if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES and b != 0:
         try:
-            return number(a / b)
+            return number(_double(a) / _double(b))
         except OverflowError:
             return None
     return None
@@ -290,6 +306,7 @@ def _divide(a: Any, b: Any) -> Any:
 
 def _remainder(a: Any, b: Any) -> Any:
     if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES and b != 0:
+        a, b = _double(a), _double(b)
         # The sign follows the dividend, as in JavaScript (Python's % follows the divisor).
         if type(a) is int and type(b) is int:
             r = abs(a) % abs(b)
@@ -301,6 +318,7 @@ def _remainder(a: Any, b: Any) -> Any:
 def _power(a: Any, b: Any) -> Any:
     if type(a) not in NUMBER_TYPES or type(b) not in NUMBER_TYPES:
         return None
+    a, b = _double(a), _double(b)
     try:
         approximate = math.pow(a, b)
     except (OverflowError, ValueError):

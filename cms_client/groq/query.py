@@ -51,14 +51,18 @@ def evaluate(
     params: Mapping[str, Any] | None = None,
     *,
     now: datetime,
+    identity: str = "me",
 ) -> Any:
     """Run `query` over `source` and return a JSON-ready result.
 
     `params` are the query's `$name` values (JSON; a leading `$` in a key is ignored).
     `now` is what `now()` and `dateTime::now()` answer; a naive datetime is taken as UTC.
+    `identity` is what `identity()` answers (groq-js's default, "me", when not given).
     """
     parsed = parse(query) if isinstance(query, str) else query
-    compiler = Compiler(parsed.text, source, _clean_params(parsed.text, params), _utc(now))
+    compiler = Compiler(
+        parsed.text, source, _clean_params(parsed.text, params), _utc(now), identity
+    )
     try:
         program = compiler.compile(parsed.tree)
         result = program.fn(ROOT_SCOPE)

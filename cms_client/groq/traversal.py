@@ -67,6 +67,13 @@ class RFilter(Resolved):
 
 
 @dataclass(frozen=True, slots=True)
+class RDeref(Resolved):
+    """`->`: the document whose `_id` is the value's `_ref`."""
+
+    base: Resolved
+
+
+@dataclass(frozen=True, slots=True)
 class RCoerce(Resolved):
     """`[]`: the value if it is an array, else null."""
 
@@ -151,7 +158,9 @@ def implied_name(resolved: Resolved) -> str | None:
     while True:
         if isinstance(resolved, RAttr):
             return resolved.name if isinstance(resolved.base, RThis) else None
-        if isinstance(resolved, RProject | RSlice | RFilter | RElement | RCoerce | RMap | RFlatMap):
+        if isinstance(
+            resolved, RProject | RSlice | RFilter | RElement | RCoerce | RMap | RFlatMap | RDeref
+        ):
             resolved = resolved.base
             continue
         return None

@@ -83,6 +83,49 @@ def shift_datetime(moment: datetime, seconds: float) -> datetime | None:
         return None
 
 
+def js_string(value: Any) -> str:
+    """What JavaScript's `${value}` gives for a boolean, number or datetime."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is datetime:
+        return format_datetime(value)
+    if type(value) is int:
+        if abs(value) < 10**21:
+            return str(value)
+        value = float(value)
+    return _js_number(float(value))
+
+
+def _js_number(value: float) -> str:
+    """ECMAScript Number::toString: the shortest round-trip digits, laid out its way."""
+    if value == 0:
+        return "0"
+    if value < 0:
+        return "-" + _js_number(-value)
+    # repr() has the shortest round-trip digits, as JavaScript does; only the layout differs.
+    shortest = repr(value)
+    mantissa, _, exp_part = shortest.partition("e")
+    exponent = int(exp_part) if exp_part else 0
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    # Position of the decimal point relative to the digit string (value = 0.digits * 10**n).
+    leading_zeros = len(whole + fraction) - len((whole + fraction).lstrip("0"))
+    n = len(whole) - leading_zeros + exponent
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    sign = "+" if n - 1 >= 0 else "-"
+    head = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{head}e{sign}{abs(n - 1)}"
+
+
 def number(result: int | float) -> int | float | None:
     """A GROQ number: non-finite becomes null, and a whole float is written as an integer."""
     if type(result) is float:
@@ -91,8 +134,11 @@ def number(result: int | float) -> int | float | None:
         if result.is_integer() and -_EXACT_INT_LIMIT < result < _EXACT_INT_LIMIT:
             return int(result)
         return result
-    if -_LARGEST_DOUBLE <= result <= _LARGEST_DOUBLE:
+    if -_EXACT_INT_LIMIT <= result <= _EXACT_INT_LIMIT:
         return result
+    # Beyond 2**53 an exact integer result is rounded to the double IEEE arithmetic gives.
+    if -_LARGEST_DOUBLE <= result <= _LARGEST_DOUBLE:
+        return float(result)
     return None
 
 

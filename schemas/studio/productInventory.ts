@@ -20,6 +20,12 @@ import {defineArrayMember, defineField} from 'sanity'
 
 export const inventoryFields = [
   defineField({
+    name: 'sku',
+    title: 'SKU',
+    type: 'string',
+    description: 'Stock-keeping unit of the product (sized products: each size has its own).',
+  }),
+  defineField({
     name: 'stockQuantity',
     title: 'Stock',
     type: 'number',

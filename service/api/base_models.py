@@ -21,6 +21,15 @@ class RequestModel(BaseModel):
     )
 
 
+class LineModel(RequestModel):
+    """A cart line: fields stocksync does not use (`name`, `price`, `image`, ... as carts
+    send them) are ignored, so a storefront can post its cart lines as they are. The fields
+    stocksync reads stay required and checked; the OpenAPI schema then allows other
+    properties, so a fuzzer and the service still agree."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
 class ResponseModel(BaseModel):
     """A response body, built in Python by field name and sent with camelCase names."""
 

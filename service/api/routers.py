@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 def api_routers() -> list[APIRouter]:
     """Imported on call so `service.api` stays cheap to import for the CLI."""
-    from service.api import cron, health, staff, stock_tools, storefront, webhooks
+    from service.api import cron, health, landing, staff, stock_tools, storefront, webhooks
 
     return [
         storefront.router,
@@ -16,4 +16,5 @@ def api_routers() -> list[APIRouter]:
         stock_tools.router,
         health.router,
         cron.router,
+        landing.router,
     ]

@@ -82,6 +82,7 @@ async def adjust(
         note=body.note,
         reference=body.reference,
         idempotency_keys=keys,
+        allow_below_reserved=body.allow_below_reserved,
     )
     return AdjustResponse(
         message=f"Stock {result.previous_stock} -> {result.new_stock} ({result.reason})",

@@ -53,6 +53,11 @@ class AdjustRequestBody(RequestModel):
         "restores only the rest (the follow-up a partial refund without lines asks for).",
     )
     note: str | None = Field(default=None, max_length=1000)
+    allow_below_reserved: bool = Field(
+        default=False,
+        description="Staff override: set stock below the units open checkouts hold (refused "
+        "409 `below_reserved` otherwise, as paying those holds would oversell).",
+    )
 
 
 class AdjustResponse(ResponseModel):

@@ -23,7 +23,7 @@ from schemas.operations import (
     VariantStatus,
 )
 from schemas.reservation import ReservationStatus
-from service.api.base_models import RequestModel, ResponseModel
+from service.api.base_models import LineModel, RequestModel, ResponseModel
 from service.config import LINES_CEILING, QUANTITY_CEILING, TTL_CEILING_MINUTES
 
 ProductRef = Annotated[
@@ -62,8 +62,8 @@ VariantKey = Annotated[
 ]
 
 
-class StockOperation(RequestModel):
-    """One cart line."""
+class StockOperation(LineModel):
+    """One cart line (other fields of the line are ignored)."""
 
     product_id: ProductRef
     quantity: WholeNumber = Field(
@@ -115,7 +115,9 @@ class ReservedLine(ResponseModel):
     size: str | None = None
     variant_key: str | None = None
     quantity: int
-    available: int = Field(description="Units available before this reservation.")
+    available: int = Field(
+        description="Units still available to other shoppers once this hold is counted."
+    )
 
     @classmethod
     def of(cls, line: LineOutcome) -> ReservedLine:
@@ -126,7 +128,8 @@ class ReservedLine(ResponseModel):
             size=line.size,
             variant_key=line.variant_key,
             quantity=line.requested,
-            available=line.available,
+            # The engine reports what it found before holding; the shopper wants what is left.
+            available=max(0, line.available - line.requested),
         )
 
 
@@ -165,7 +168,7 @@ class ReserveStockResponse(ResponseModel):
                                 "size": "m",
                                 "variantKey": "size-m",
                                 "quantity": 2,
-                                "available": 2,
+                                "available": 0,
                             }
                         ],
                     },
@@ -276,6 +279,9 @@ class ProductStock(ResponseModel):
     id: str = Field(description="The product's `_id`.")
     title: str | None = None
     slug: str | None = None
+    sku: str | None = Field(
+        default=None, description="The product's SKU (sizes: `variants[].sku`)."
+    )
     total_stock: int = Field(description="For sized products, the sum over sizes.")
     reserved_stock: int
     available_stock: int
@@ -291,6 +297,7 @@ class ProductStock(ResponseModel):
             id=product.id,
             title=product.title,
             slug=product.slug,
+            sku=product.sku,
             total_stock=product.total,
             reserved_stock=product.reserved,
             available_stock=product.available,
@@ -354,7 +361,9 @@ class StockStatusResponse(ResponseModel):
     timestamp: Timestamp
 
 
-class CartItem(RequestModel):
+class CartItem(LineModel):
+    """One cart line to check (other fields of the line are ignored)."""
+
     product_id: ProductRef
     quantity: WholeNumber = Field(ge=1, le=QUANTITY_CEILING)
     size: Size = None

@@ -55,7 +55,8 @@ SEARCH_CLAUSE = (
     " || string::startsWith(lower(slug.current), $search) || _id == $searchId)"
 )
 PRODUCT_FIELDS = (
-    "{_id, _rev, _type, title, slug, stockQuantity, reservedQuantity, lowStockThreshold, variants}"
+    "{_id, _rev, _type, title, slug, sku, stockQuantity, reservedQuantity, lowStockThreshold, "
+    "variants}"
 )
 TITLE_ORDER = "order(lower(coalesce(title, slug.current, _id)) asc, _id asc)"
 
@@ -82,6 +83,7 @@ class ProductRow:
     id: str
     title: str | None
     slug: str | None
+    sku: str | None
     threshold: int
     lines: list[StockLine]
     #: Why the product's stock cannot be read (flagged in the list instead of figures).
@@ -150,6 +152,7 @@ def product_row(doc: dict[str, Any], default_threshold: int) -> ProductRow:
         id=status.id,
         title=status.title,
         slug=status.slug,
+        sku=status.sku,
         threshold=status.low_stock_threshold,
         lines=lines,
     )

@@ -64,6 +64,8 @@ class AdjustForm:
     #: The form's one-time key (rendered with the page): a resubmission replays instead of
     #: adjusting twice.
     once: str = ""
+    #: The staff override of the below-reserved refusal.
+    below_reserved: bool = False
 
     @property
     def variant_key(self) -> str | None:
@@ -90,6 +92,7 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
         reason=fields.get("reason", ""),
         note=fields.get("note", "").strip(),
         once=fields.get("once", "") if _ONCE.fullmatch(fields.get("once", "")) else "",
+        below_reserved=fields.get("below_reserved") == "yes",
     )
     reason = choice(form.reason, ADJUST_REASONS)
     if reason is None:

@@ -209,6 +209,7 @@ async def adjust(request: Request, ref: str) -> Response:
             idempotency_keys=[f"console-adjust:{current.session.name}:{form.once}"]
             if form.once
             else [],
+            allow_below_reserved=form.below_reserved,
         )
     except InventoryError as error:
         return await product_page(

@@ -130,6 +130,13 @@ class InvalidAdjustment(InventoryError):
     code = "invalid_adjustment"
 
 
+class BelowReserved(InvalidAdjustment):
+    """An adjustment that would leave less stock than open checkouts hold (paying them would
+    oversell), without the staff override."""
+
+    code = "below_reserved"
+
+
 class IdempotencyKeyReused(InventoryError):
     """The idempotency key was used before for a different operation or request."""
 

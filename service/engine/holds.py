@@ -61,7 +61,7 @@ def give_back(
             plan.log_error(
                 "reconciliation",
                 "high",
-                f"reserved count of {cell.label()} was lower than the hold being released",
+                f"reserved count of {stock.name(cell)} was lower than the hold being released",
                 details={"reserved": stock.reserved(cell), "releasing": quantity},
                 session_id=reservation.session_id,
                 product_id=item.product_id,

@@ -574,14 +574,16 @@ class Inventory:
         note: str | None = None,
         reference: str | None = None,
         idempotency_keys: Sequence[str] = (),
+        allow_below_reserved: bool = False,
     ) -> AdjustResult:
         """Change stock on hand of a product or variant, with a ledger entry by `actor`.
 
         Exactly one of `set_to` and `delta`. Reasons: restock, correction, damage, return,
         initial. Drafts and release versions get the same delta. Raises `InvalidAdjustment`
         (negative result, or not exactly one of set_to/delta), `ProductNotFound`,
-        `VariantNotFound`. Setting stock below what is reserved is allowed (damage happens);
-        available then shows 0 and pending payments may record a shortfall.
+        `VariantNotFound`. Lowering stock below what open checkouts hold raises
+        `BelowReserved` unless `allow_below_reserved` (damage happens: available then shows 0
+        and pending payments may record a shortfall).
         """
         request = _request(
             AdjustRequest,
@@ -593,6 +595,7 @@ class Inventory:
             reason=reason,
             actor=actor,
             note=note,
+            allow_below_reserved=allow_below_reserved,
             reference=reference,
         )
         validate_adjust(request)

@@ -14,7 +14,7 @@ PRODUCTS_BY_REF = (
 #: Full products for a status answer, in one round trip.
 PRODUCTS_FOR_STATUS = (
     '*[_type == "product" && (_id in $refs || slug.current in $refs)]'
-    "{_id, _rev, _type, title, slug, stockQuantity, reservedQuantity, lowStockThreshold,"
+    "{_id, _rev, _type, title, slug, sku, stockQuantity, reservedQuantity, lowStockThreshold,"
     " variants}"
 )
 

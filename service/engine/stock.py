@@ -92,6 +92,14 @@ class ProductStock:
     def has_variants(self) -> bool:
         return bool(self.product.variants)
 
+    def name(self, cell: Cell | None = None) -> str:
+        """How messages name the product (and size): its title, else slug, else `_id`, so
+        a person reading a refusal or an error log recognises it."""
+        name = self.title or self.slug or self.id
+        if cell is None or cell.index is None:
+            return name
+        return f"{name} size {cell.size or cell.variant_key}"
+
     def cells(self) -> list[Cell]:
         return list(self._cells.values())
 

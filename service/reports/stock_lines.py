@@ -69,7 +69,7 @@ def product_lines(doc: Mapping[str, Any], default_threshold: int) -> list[StockL
         if product.low_stock_threshold is not None
         else default_threshold
     )
-    sku = _text((product.model_extra or {}).get("sku"))
+    sku = _text(product.sku)
     if not product.variants:
         available = max(0, product.stock_quantity - product.reserved_quantity)
         return [

@@ -8,6 +8,7 @@ import pytest
 
 from cms_client import mutations as m
 from schemas.ledger import LEDGER_TYPE
+from schemas.operations import LineRequest
 from tests.console.conftest import ADMIN_KEY, SUPPORT_KEY, Console, alert, flash
 from tests.support.clock import ManualClock
 
@@ -56,12 +57,23 @@ async def test_a_refused_adjustment_shows_the_engines_message_and_keeps_the_form
         {"mode": "delta", "amount": "-9", "reason": "damage", "note": "dropped"},
     )
     assert response.status_code == 409
-    assert alert(response.text) == (
-        "Refused: stock of product-railcam would go below zero: 5 -&gt; -4."
-    )
+    assert alert(response.text) == ("Refused: stock of Railcam would go below zero: 5 -&gt; -4.")
     assert 'value="-9"' in response.text and 'value="dropped"' in response.text
     assert (await manager.inventory.status(["railcam"])).products[0].total == 5
     assert len(await ledger(manager, "product-railcam")) == 1  # the initial entry only
+
+
+async def test_staff_set_stock_below_open_holds_only_with_the_override(manager: Console) -> None:
+    await manager.inventory.reserve("cs_held", [LineRequest(product_id="railcam", quantity=3)])
+    form = {"mode": "set", "amount": "1", "reason": "damage"}
+    refused = await manager.post("/console/products/railcam/adjust", form)
+    assert refused.status_code == 409
+    assert "below the 3 units reserved" in (alert(refused.text) or "")
+    forced = await manager.post(
+        "/console/products/railcam/adjust", {**form, "below_reserved": "yes"}
+    )
+    assert forced.status_code in (200, 303), forced.text
+    assert (await manager.inventory.status(["railcam"])).products[0].total == 1
 
 
 async def test_a_sized_product_needs_a_size(manager: Console) -> None:

@@ -149,7 +149,7 @@ def test_a_manager_finds_a_product_adjusts_it_and_signs_out(page: Page, receiver
     form.get_by_label("Reason").select_option("correction")
     form.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Refused: stock of product-timetable-zine would go below zero: {ZINE_STOCK - 43} -> "
+        f"Refused: stock of Timetable Zine would go below zero: {ZINE_STOCK - 43} -> "
     )
     assert zine_stock(page) == str(ZINE_STOCK - 43)
 
@@ -223,10 +223,16 @@ def test_forged_form_posts_are_refused_and_change_nothing(page: Page, base_url: 
     assert page.locator("table.counters tbody tr").first.locator("td").nth(2).inner_text() == "5"
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def within_screen(locator: Any) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
 def test_pages_fit_a_phone_screen(browser: Browser, base_url: str) -> None:
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": 390, "height": 800}, is_mobile=True
-    )
+    context = browser.new_context(base_url=base_url, viewport=PHONE, is_mobile=True)
     try:
         page = context.new_page()
         sign_in(page, SUPPORT_KEY)
@@ -236,6 +242,60 @@ def test_pages_fit_a_phone_screen(browser: Browser, base_url: str) -> None:
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 0, f"{path} scrolls sideways on a phone"
+    finally:
+        context.close()
+
+
+def test_stock_tables_reflow_on_a_phone_with_skus_and_wide_tables_say_they_scroll(
+    browser: Browser, base_url: str
+) -> None:
+    """At 390 px the product list and a product's stock become one card per line: every
+    line's Available and State are on screen, names take at most two lines, SKUs show. The
+    ledger keeps its columns in a sideways-scrolling box, with a hint that says so."""
+    context = browser.new_context(base_url=base_url, viewport=PHONE, is_mobile=True)
+    try:
+        page = context.new_page()
+        sign_in(page, SUPPORT_KEY)
+        page.goto("/console/products")
+        rows = page.locator("table.products tbody tr")
+        assert rows.count() >= 5
+        for index in range(rows.count()):
+            row = rows.nth(index)
+            for label in ("Available", "State"):
+                cell = row.locator(f'td[data-label="{label}"]')
+                expect(cell).to_be_visible()
+                assert within_screen(cell), (index, label)
+        tee = page.locator("td.product", has_text="Halloween Tee")
+        expect(tee).to_contain_text("SKU TEE-HALLOWEEN")
+        link = tee.get_by_role("link", name="Halloween Tee")
+        line_height = float(link.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+        assert (link.bounding_box() or {"height": 999})["height"] <= 2 * line_height + 1
+        expect(page.locator("table.products .sku", has_text="TEE-HALLOWEEN-M")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "console-products-phone.png"), full_page=True)
+
+        page.goto("/console/products/halloween-tee")
+        expect(page.locator("p.muted .sku")).to_have_text("TEE-HALLOWEEN")
+        counters = page.locator("table.counters tbody tr")
+        for index in range(counters.count()):
+            sku = counters.nth(index).locator("td.sku")
+            expect(sku).to_be_visible()
+            assert within_screen(sku)
+            assert within_screen(counters.nth(index).locator("td.state"))
+        expect(counters.first.locator("td.sku")).to_have_text("TEE-HALLOWEEN-S")
+
+        ledger_box = page.locator("div.scroll", has=page.locator("table.ledger"))
+        assert ledger_box.evaluate("e => e.scrollWidth > e.clientWidth"), "ledger fits; no hint"
+        hint = page.locator(".scroll-hint").first
+        expect(hint).to_be_visible()
+        expect(hint).to_contain_text("sideways")
+        tick = page.locator("svg.chart text.tick").first
+        assert (tick.bounding_box() or {"height": 0})["height"] >= 9, "chart labels too small"
+        page.screenshot(path=str(SCREENSHOTS / "console-product-phone.png"), full_page=True)
+
+        # On a wide screen the tables stay tables and the hint stays hidden.
+        page.set_viewport_size({"width": 1100, "height": 820})
+        expect(page.locator(".scroll-hint").first).to_be_hidden()
+        expect(page.locator("table.counters thead")).to_be_visible()
     finally:
         context.close()
 

@@ -15,7 +15,7 @@ from tests.support.clock import ManualClock
 
 
 def product_names(html: str) -> list[str]:
-    return re.findall(r'<td rowspan="\d+"><a href="/console/products/[^"]+">([^<]+)</a>', html)
+    return re.findall(r'<td[^>]* rowspan="\d+"><a href="/console/products/[^"]+">([^<]+)</a>', html)
 
 
 async def add_products(console: Console, count: int) -> None:
@@ -109,10 +109,11 @@ async def test_the_table_shows_each_line_with_its_counters_and_state(manager: Co
     page = await manager.get("/console/products", params={"q": "station"})
     rows = [row for row in cells(page.text) if row and row[0] != "Product"]
     assert [row[-5:] for row in rows] == [
-        ["s", "8", "2", "6", "In stock"],
-        ["m", "0", "0", "0", "Out of stock"],
-        ["l", "4", "0", "4", "Low stock"],
+        ["s HOOD-STATION-S", "8", "2", "6", "In stock"],
+        ["m HOOD-STATION-M", "0", "0", "0", "Out of stock"],
+        ["l HOOD-STATION-L", "4", "0", "4", "Low stock"],
     ]
+    assert "station-hoodie · SKU HOOD-STATION · threshold 5" in rows[0][0]
 
 
 async def test_search_matches_the_start_of_title_or_slug_in_any_case(manager: Console) -> None:

@@ -190,11 +190,11 @@ async def test_reusing_a_transaction_id_refuses_the_whole_transaction(harness: H
     ("query", "position", "construct"),
     [
         ('*[_type == "product"', 20, None),
-        ('*[_type == "product"]{"brand": brand->name}', 36, "->"),
-        ('*[title match "boot"]', 8, "match"),
-        ('*[_type == "p"] | score(boost(title == "x", 2))', 18, "score()"),
+        ("*[geo::distance(location, $here) < 10]", 2, "geo::distance()"),
+        ('*[text::query("boot")]', 2, "text::query()"),
+        ("*[before()._id == _id]", 2, "before()"),
     ],
-    ids=["unclosed-filter", "dereference", "match", "score"],
+    ids=["unclosed-filter", "geo", "search-index", "delta-mode"],
 )
 async def test_a_bad_or_unsupported_query_is_a_query_error_with_its_position(
     harness: Harness, query: str, position: int, construct: str | None

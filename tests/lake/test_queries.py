@@ -66,7 +66,7 @@ async def test_params_and_the_injected_clock(lake: Lake):
 
 async def test_query_errors_come_from_the_engine(lake: Lake):
     with pytest.raises(QueryError) as caught:
-        await lake.query("*[_type == 'product'] | score(title match 'x')")
+        await lake.query("*[_type == 'product' && geo::distance(location, $here) < 10]")
     assert caught.value.position is not None
 
 

@@ -42,6 +42,25 @@ refund_plans = st.lists(
 )
 
 
+def money_back(plan: list[tuple[int | None, tuple[str, ...]]]) -> int:
+    """Units that must end restored: stock follows the money. Itemised refunds still going
+    back restore their units; a fully refunded charge none of whose refunds failed or was
+    canceled restores everything; a line-less partial refund is left to staff."""
+    amounts, going, ended, itemised = 0, [], False, 0
+    for units, statuses in plan:
+        if amounts >= UNITS * 1000:
+            break
+        amounts += min(UNITS * 1000 - amounts, (units or UNITS) * 1000)
+        final = statuses[-1] if statuses else "pending"
+        ended = ended or final in ("failed", "canceled")
+        if final not in ("failed", "canceled") and units:
+            itemised += units
+        going.append(final)
+    if amounts >= UNITS * 1000 and not ended:
+        return UNITS
+    return min(itemised, UNITS)
+
+
 def stripe_events(plan: list[tuple[int | None, tuple[str, ...]]]) -> tuple[str, list[Any]]:
     """The checkout's events in Stripe's order, refunds created one after the other."""
     fake = FakeStripe()
@@ -138,3 +157,4 @@ def test_any_interleaving_with_duplicates_converges_and_conserves_stock(
     assert got == expected, [e["type"] for e in deliveries]
     stock, reserved, _, restored, _ = got
     assert reserved == 0 and stock == STOCK - UNITS + restored
+    assert restored == money_back(plan), plan

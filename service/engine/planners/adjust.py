@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from schemas.operations import AdjustRequest, AdjustResult
 from service.engine.errors import (
+    BelowReserved,
     InvalidAdjustment,
     ProductNotFound,
     ProductQuarantined,
@@ -40,8 +41,20 @@ def plan_adjust(
     if after < 0:
         return plan.fail(
             InvalidAdjustment(
-                f"stock of {cell.label()} would go below zero: {before} -> {after}",
+                f"stock of {stock.name(cell)} would go below zero: {before} -> {after}",
                 details={"productId": stock.id, "stock": before, "delta": request.delta},
+            )
+        )
+    reserved = stock.reserved(cell)
+    # Lowering stock under what open checkouts hold means paying them would oversell; a
+    # restock that still leaves it under (after drift) is an improvement and goes through.
+    if after < reserved and after < before and not request.allow_below_reserved:
+        return plan.fail(
+            BelowReserved(
+                f"stock of {stock.name(cell)} would be {after}, below the {reserved} units "
+                f"reserved by open checkouts: paying them would oversell. Release or let "
+                "those holds expire first, or set allowBelowReserved to do it anyway",
+                details={"productId": stock.id, "stock": before, "reserved": reserved},
             )
         )
     entry_id = None

@@ -129,7 +129,7 @@ def _take(
             plan.log_error(
                 "reconciliation",
                 "high",
-                f"reserved count of {cell.label()} was lower than the paid hold",
+                f"reserved count of {stock.name(cell)} was lower than the paid hold",
                 details={"reserved": stock.reserved(cell), "paid": paid},
                 session_id=reservation.session_id,
                 product_id=item.product_id,

@@ -43,6 +43,7 @@ def product_status(stock: ProductStock, requested_as: str, default_threshold: in
         id=stock.id,
         title=stock.title,
         slug=stock.slug,
+        sku=stock.product.sku,
         total=total,
         reserved=reserved,
         available=available,
