@@ -132,6 +132,7 @@ def product_row(doc: dict[str, Any], default_threshold: int) -> ProductRow:
             id=found.product_id,
             title=found.title,
             slug=current if isinstance(current, str) and current else None,
+            sku=None,
             threshold=default_threshold,
             lines=[],
             quarantine=found,
