@@ -52,13 +52,28 @@ class ApiError(Exception):
         self.extra = extra or {}
 
 
+def readable_details(details: Any) -> list[str]:
+    """`details` is always a list of readable strings, whatever the raiser passed."""
+    if details is None:
+        return []
+    if isinstance(details, str):
+        return [details]
+    if isinstance(details, dict):
+        return [f"{key}: {value}" for key, value in details.items()]
+    if isinstance(details, list | tuple):
+        return [str(item) for item in details]
+    return [str(details)]
+
+
 def error_body(error: ApiError) -> dict[str, Any]:
+    """The one shape: `details` always a list of strings, `errors` always a list."""
     body: dict[str, Any] = {
         "success": False,
         "code": error.code,
         "error": error.title,
         "message": error.message,
-        "details": error.details,
+        "details": readable_details(error.details),
+        "errors": [],
     }
     body.update(error.extra)
     return body

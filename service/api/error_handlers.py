@@ -128,9 +128,11 @@ def inventory_error(error: InventoryError) -> ApiError:
 def insufficient_stock(error: InsufficientStock) -> ApiError:
     """The storefront contract's 409: readable `details` and one `errors` entry per line."""
     failing = [line for line in error.lines if line.code != "ok"]
+    # The top-level code agrees with the lines': theirs when they share one.
+    codes = {line.code for line in failing}
     return ApiError(
         409,
-        error.code,
+        codes.pop() if len(codes) == 1 else error.code,
         "; ".join(line.message for line in failing) or "Stock reservation failed",
         details=[line.message for line in failing],
         title="Stock reservation failed",

@@ -28,7 +28,8 @@ class ErrorBody(BaseModel):
                     "error": "Unauthorized",
                     "message": "Missing or invalid storefront API key "
                     "(Authorization: Bearer or X-API-Key).",
-                    "details": None,
+                    "details": [],
+                    "errors": [],
                 }
             ]
         },
@@ -38,7 +39,10 @@ class ErrorBody(BaseModel):
     code: str = Field(description="Stable machine-readable reason; branch on this.")
     error: str = Field(description="Short title of the HTTP status (or the contract's title).")
     message: str = Field(description="What went wrong, naming the field or product.")
-    details: Any = Field(default=None, description="Readable strings or an object; may be null.")
+    details: list[str] = Field(default_factory=list, description="Readable strings; may be empty.")
+    errors: list[Any] = Field(
+        default_factory=list, description="Per-field or per-line problems; may be empty."
+    )
 
 
 class LineError(ResponseModel):

@@ -77,7 +77,7 @@ async def test_cron_routes_stay_closed_without_cron_secret(open_client, catalogu
         for cron in CONFIG["crons"]:
             response = await client.get(cron["path"], headers={"user-agent": "vercel-cron/1.0"})
             assert response.status_code == 503
-            assert response.json()["details"] == {"variable": "CRON_SECRET"}
+            assert response.json()["details"] == ["variable: CRON_SECRET"]
 
 
 def test_importing_the_app_does_not_import_stripe():

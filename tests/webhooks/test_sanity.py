@@ -265,7 +265,7 @@ async def test_a_stale_draft_publish_is_repaired_from_the_reservations(shop: Sho
     # the repair waits for Sanity's retry, 30 s later.
     body = assert_error_shape(first, 503, "repair_pending")
     assert first.headers["Retry-After"] == "30"
-    assert body["details"] == {"productId": RAILCAM}
+    assert body["details"] == [f"productId: {RAILCAM}"]
     assert await shop.counters() == (5, 0)
 
     shop.clock.advance(31)
