@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service.app import create_app
 from service.config import load_settings
-from service.logs import configure_logging
+from service.entrypoints.http.app import create_app
+from service.entrypoints.logs import configure_logging
 
 settings = load_settings()
 configure_logging(settings.log_format)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("fastapi", "service.app", "api.index")
+MODULES = ("fastapi", "service.entrypoints.http.app", "api.index")
 _TIMED = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 _MARK = "--import starts--"
 

@@ -138,7 +138,15 @@ async def run_http(data: Path, n: int, *, concurrency: int) -> dict[str, Any]:
     port = _free_port()
     token = secrets.token_hex(8)
     base_url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "service.cli", "lake", "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "service.entrypoints.cli.main",
+        "lake",
+        "serve",
+        "--port",
+        str(port),
+    ]
     command += ["--data", str(data), "--token", token]
     server = await asyncio.create_subprocess_exec(
         *command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)

@@ -16,9 +16,3 @@ def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with millisecond precision and a `Z`, as Sanity writes system fields."""
     # `isoformat` runs in C; `strftime` cost a measurable share of a lake write.
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp (`Z` or an offset); naive input is taken as UTC."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,7 +1,7 @@
 """The documents stocksync reads and writes, and the payloads of its operations.
 
 One definition per type; no I/O. The Sanity Studio schema under `schemas/studio/` is
-generated from these models (`service.studio_schema`).
+generated from these models (`service.integrations.sanity.studio_schema`).
 """
 
 from __future__ import annotations

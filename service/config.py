@@ -10,14 +10,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cms_client.sanity_settings import SanitySettings
-from service.auth import StaffKey, parse_key_list, parse_staff_keys
-from service.engine.settings import EngineSettings
+from service.engine import EngineSettings
+
+# -- keys: who may call what (the checks live in service.entrypoints.auth) ----------------
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    INVENTORY_MANAGER = "inventory_manager"
+    CUSTOMER_SERVICE = "customer_service"
+
+
+@dataclass(frozen=True)
+class StaffKey:
+    name: str
+    role: Role
+    key: str
+
+
+def parse_key_list(raw: str | None) -> list[str]:
+    """`STOREFRONT_API_KEY` may hold several comma-separated keys, so keys can be rotated."""
+    return [part.strip() for part in (raw or "").split(",") if part.strip()]
+
+
+def parse_staff_keys(raw: str | None) -> list[StaffKey]:
+    """Parse `ADMIN_API_KEYS`: comma-separated `name:role:key` entries."""
+    keys: list[StaffKey] = []
+    # Problems name entries by position: a malformed entry may be a bare key.
+    for position, entry in enumerate(parse_key_list(raw), start=1):
+        parts = entry.split(":", 2)
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise ValueError(f"ADMIN_API_KEYS entry {position} must be name:role:key")
+        name, role, key = (p.strip() for p in parts)
+        try:
+            keys.append(StaffKey(name=name, role=Role(role), key=key))
+        except ValueError:
+            allowed = ", ".join(r.value for r in Role)
+            raise ValueError(
+                f"ADMIN_API_KEYS entry {position} ({name}) has an unknown role; roles are {allowed}"
+            ) from None
+    return keys
+
 
 DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 

@@ -176,7 +176,7 @@ class Cluster(AbstractContextManager["Cluster"]):
             sys.executable,
             *profiler,
             "-m",
-            "service.cli",
+            "service.entrypoints.cli.main",
             "serve",
             "--host",
             HOST,

@@ -2,7 +2,7 @@
 
 The HTTP API, the Stripe and Sanity webhooks, the cron routes and the CLI call these
 methods; each runs as read fresh -> pure plan -> one guarded transaction (see
-`service.engine.executor`). Results are the typed payloads of `schemas.operations`;
+`service.engine.unit_of_work.executor`). Results are the typed payloads of `schemas.operations`;
 failures are the typed errors of `service.engine.errors` (each with a stable `code`).
 Store failures (`cms_client.errors.StoreUnavailable`, `RateLimited`) pass through: the work
 did not happen, or its outcome is unknown, and the caller should retry later.
@@ -31,7 +31,7 @@ from pydantic.alias_generators import to_camel
 from cms_client.clock import Clock, utc_now
 from cms_client.store import DocumentStore, MutationResult
 from schemas.base import format_timestamp
-from schemas.ids import editor_entry_id, refunds_id, reservation_id
+from schemas.ids import refunds_id, reservation_id
 from schemas.operations import (
     AdjustReason,
     AdjustRequest,
@@ -55,14 +55,18 @@ from schemas.records import ErrorType, Severity
 from schemas.refunds import RefundFacts, RefundsResult
 from schemas.reservation import RestoreReason, StockReservation
 from schemas.stock_csv import ImportRow
-from service.engine import sweeps
 from service.engine.errors import InsufficientStock, InvalidRequest, InventoryError
-from service.engine.executor import Attempt, Executor, Sleep, new_token
-from service.engine.group_commit import CommitGroups
-from service.engine.idempotency import plan_keyed, record_ids
-from service.engine.pacing import MutationPacing, pacing_of
-from service.engine.plan import Plan
-from service.engine.planners.adjust import plan_adjust, plan_editor_change, validate_adjust
+from service.engine.model.plan import Plan
+from service.engine.operations import sweep
+from service.engine.operations.status import read_status
+from service.engine.operations.stock_import import (
+    ImportRejected,
+    ImportResult,
+    StockImport,
+    journal_id,
+    summary,
+)
+from service.engine.planners.adjust import plan_adjust, validate_adjust
 from service.engine.planners.commit import plan_commit
 from service.engine.planners.lifecycle import plan_release
 from service.engine.planners.payment import plan_record_payment_intent
@@ -76,20 +80,16 @@ from service.engine.planners.reserve_group import (
 from service.engine.planners.restore import plan_restore, restore_key
 from service.engine.queries import (
     REFUNDS_OF_REFUND,
-    RESERVATION_BY_PAYMENT_INTENT,
+    RESERVATION_BY_PAYMENT,
     UNMATCHED_REFUNDS,
     overdue_or_next,
 )
-from service.engine.resolver import ProductResolver
 from service.engine.settings import EngineSettings
-from service.engine.status_reader import read_status
-from service.engine.stock_import import (
-    ImportRejected,
-    ImportResult,
-    StockImport,
-    journal_id,
-    summary,
-)
+from service.engine.unit_of_work.executor import Attempt, Executor, Sleep, new_token
+from service.engine.unit_of_work.group_commit import CommitGroups
+from service.engine.unit_of_work.idempotency import plan_keyed, record_ids
+from service.engine.unit_of_work.pacing import MutationPacing, pacing_of
+from service.engine.unit_of_work.resolver import ProductResolver
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
 
@@ -138,7 +138,7 @@ class Inventory:
         pacing: MutationPacing | None = None,
     ) -> None:
         """`pacing`: the mutate limiter of the store, when `store` wraps a paced one (by
-        default `store`'s own, if it has one; see `service.engine.pacing`)."""
+        default `store`'s own, if it has one; see `service.engine.unit_of_work.pacing`)."""
         self.store = store
         self.clock = clock
         self.settings = settings or EngineSettings()
@@ -195,8 +195,9 @@ class Inventory:
         `InvalidRequest` (limits), `ConflictRetriesExhausted`.
 
         With `settings.coalesce`, reserves of the same products that this instance runs
-        at the same time are planned in arrival order into one transaction (group commit,
-        `service.engine.group_commit`); each still gets exactly its own answer or error.
+        at the same time are planned in arrival order into one transaction (group
+        commit, `service.engine.unit_of_work.group_commit`); each still gets exactly its own
+        answer or error.
         """
         request = _request(
             ReserveRequest,
@@ -543,14 +544,13 @@ class Inventory:
 
         return await self.executor.run("record_payment_intent", step, lock=[rid])
 
-    async def session_for_payment_intent(self, payment_intent_id: str) -> str | None:
-        """The checkout session whose reservation recorded this payment intent, if any.
+    async def session_paid_with(self, payment_intent_id: str) -> str | None:
+        """The checkout session whose reservation recorded this payment intent (unpaid
+        checkouts) or was paid with it, if any.
 
         A query (may lag a second on Sanity); the operation that follows reads fresh.
         """
-        row: Any = await self.store.query(
-            RESERVATION_BY_PAYMENT_INTENT, {"paymentIntentId": payment_intent_id}
-        )
+        row: Any = await self.store.query(RESERVATION_BY_PAYMENT, {"ref": payment_intent_id})
         session = row.get("sessionId") if isinstance(row, dict) else None
         return session if isinstance(session, str) else None
 
@@ -635,8 +635,8 @@ class Inventory:
         lists every row, bad ones with `error`) and nothing is written; else each row that
         changes stock writes one ledger entry (its reason, `reference` or the row's own, by
         `actor`), in chunks of whole products per transaction, undone if a later chunk fails
-        (see `service.engine.stock_import`). With `idempotency_key` a repeat returns the
-        first result (`replayed`), or raises `ImportInProgress` while it runs.
+        (see `service.engine.operations.stock_import`). With `idempotency_key` a repeat returns
+        the first result (`replayed`), or raises `ImportInProgress` while it runs.
         """
         token = self.executor.token_factory()
         reference = reference or f"import-{self.clock():%Y%m%d-%H%M%S}-{token[-6:]}"
@@ -660,44 +660,6 @@ class Inventory:
         if result.invalid:
             raise ImportRejected(result)
         return await run.apply(resolved)
-
-    async def record_editor_change(
-        self,
-        product_id: str,
-        *,
-        previous_stock: int,
-        variant_key: str | None = None,
-        size: str | None = None,
-        actor: str = "editor",
-        reference: str | None = None,
-    ) -> str | None:
-        """Ledger a stock change an editor made in Studio: an `editor` entry from
-        `previous_stock` to the stock read now (fresh). Counters are not changed.
-
-        Returns the entry's id, or None when stock equals `previous_stock`. With a
-        `reference` (e.g. the Sanity webhook's idempotency key) the entry is written once:
-        a repeat returns the same id. Raises `ProductNotFound`, `VariantNotFound`.
-        """
-        entry_id = editor_entry_id(reference) if reference else None
-
-        async def step(att: Attempt) -> Plan[str | None]:
-            resolved = await att.read_products([product_id], also=[entry_id] if entry_id else [])
-            plan = Plan[str | None](att.snapshot, now=att.now, token=att.token)
-            if entry_id and att.snapshot.get(entry_id) is not None:
-                return plan.succeed(entry_id)
-            return plan_editor_change(
-                plan,
-                product_id,
-                resolved=resolved,
-                variant_key=variant_key,
-                size=size,
-                previous_stock=previous_stock,
-                actor=actor,
-                reference=reference,
-                entry_id=entry_id,
-            )
-
-        return await self.executor.run("record_editor_change", step)
 
     async def status(self, product_ids: Sequence[str]) -> StatusResult:
         """Total, reserved, available (never below 0) and state per product and variant.
@@ -729,7 +691,7 @@ class Inventory:
         `expiry` ledger entries); a hold that a payment or release takes at the same moment
         is left to that operation. Holds that kept conflicting are listed in `failed`.
         """
-        return await sweeps.expire(self.executor, self._remember_products, self._read_reservation)
+        return await sweep.expire(self.executor, self._remember_products, self._read_reservation)
 
     async def reconcile(self, product_ids: Sequence[str] | None = None) -> ReconcileResult:
         """Recompute reserved counts from the active reservations: of every product, or of
@@ -741,19 +703,19 @@ class Inventory:
         changed within `settings.reconcile_settle` are left for the next run (`settling`).
         """
         if product_ids is None:
-            return await sweeps.reconcile(self.executor)
+            return await sweep.reconcile(self.executor)
         names = list(dict.fromkeys(product_ids))
         found = {n: self.resolver.cached(n) for n in names}
         missing = [n for n, pid in found.items() if pid is None]
         if missing:
             found.update(await self.resolver.lookup(missing))
         ids = list(dict.fromkeys(pid for pid in found.values() if pid))
-        return await sweeps.reconcile(self.executor, ids)
+        return await sweep.reconcile(self.executor, ids)
 
     async def purge(self) -> PurgeResult:
         """Delete idempotency records past their expiry and resolved error logs older than
         `settings.error_log_retention`."""
-        return await sweeps.purge(self.store, now=self.clock(), settings=self.settings)
+        return await sweep.purge(self.store, now=self.clock(), settings=self.settings)
 
     async def log_error(
         self,

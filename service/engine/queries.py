@@ -19,11 +19,15 @@ PRODUCTS_FOR_STATUS = (
 )
 
 
+#: An overdue hold, with `$cutoff` = `overdue_cutoff(now, grace)`: the query form of
+#: `model.states.is_overdue`, used by the sweep, by reserve's reclaim and by health.
+OVERDUE_HOLD = 'status == "active" && dateTime(expiresAt) < dateTime($cutoff)'
+
+
 def overdue_reservations(limit: int) -> str:
-    """Active reservations whose expiry (plus grace) is before `$cutoff`, oldest first."""
+    """Overdue active reservations (`OVERDUE_HOLD`), oldest first."""
     return (
-        '*[_type == "stockReservation" && status == "active"'
-        " && dateTime(expiresAt) < dateTime($cutoff)]"
+        f'*[_type == "stockReservation" && {OVERDUE_HOLD}]'
         f" | order(expiresAt asc) [0...{int(limit)}] {{_id, sessionId, productIds}}"
     )
 
@@ -49,8 +53,10 @@ def product_ids_page(limit: int) -> str:
     return f'*[_type == "product" && _id > $after] | order(_id asc) [0...{int(limit)}] {{_id}}'
 
 
-RESERVATION_BY_PAYMENT_INTENT = (
-    '*[_type == "stockReservation" && paymentIntentId == $paymentIntentId]'
+#: The newest reservation that recorded a payment intent (`paymentIntentId`, set for unpaid
+#: checkouts) or was paid with it (`paymentRef`).
+RESERVATION_BY_PAYMENT = (
+    '*[_type == "stockReservation" && (paymentIntentId == $ref || paymentRef == $ref)]'
     " | order(_createdAt desc) [0] {sessionId}"
 )
 

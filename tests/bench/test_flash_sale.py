@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
+from service.entrypoints.cli.main import main
 
 KEYS = {
     "sold",

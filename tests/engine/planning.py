@@ -7,8 +7,8 @@ from typing import Any
 
 from schemas.base import format_timestamp
 from schemas.ids import reservation_id
-from service.engine.plan import Plan
-from service.engine.snapshot import Snapshot
+from service.engine.model.plan import Plan
+from service.engine.model.snapshot import Snapshot
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -62,25 +62,6 @@ async def test_a_stale_publish_is_repaired_by_reconcile(
     assert (await doc(store, "prod-railcam"))["reservedQuantity"] == 0
 
 
-async def test_an_editors_stock_change_is_ledgered_once_per_reference(
-    inventory: Inventory, store: CountingStore
-) -> None:
-    await studio.start_draft(store, "prod-tee")
-    await studio.edit_draft(store, "prod-tee", {'variants[_key=="v-m"].stockQuantity': 6})
-    await studio.publish(store, "prod-tee")
-    ids = {
-        await inventory.record_editor_change(
-            "halloween-tee", size="m", previous_stock=2, actor="ann", reference="idem-1"
-        )
-        for _ in range(2)
-    }
-    assert len(ids) == 1 and None not in ids
-    (entry,) = await ledger(store, type="editor")
-    assert (entry["previousStockQuantity"], entry["newStockQuantity"]) == (2, 6)
-    assert (entry["quantityChange"], entry["actor"], entry["size"]) == (4, "ann", "m")
-    assert await inventory.record_editor_change("halloween-tee", size="m", previous_stock=6) is None
-
-
 async def test_reconcile_of_named_products_only(inventory: Inventory, store: CountingStore) -> None:
     await store.mutate(
         [

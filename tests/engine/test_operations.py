@@ -275,8 +275,8 @@ async def test_payment_intent_keeps_the_hold_past_its_expiry(
     assert recorded.expires_at == clock.now + inventory.settings.payment_hold
     clock.advance(hours=2)
     assert (await inventory.expire()).expired == []
-    assert await inventory.session_for_payment_intent("pi_ach") == "cs_ach"
-    assert await inventory.session_for_payment_intent("pi_other") is None
+    assert await inventory.session_paid_with("pi_ach") == "cs_ach"
+    assert await inventory.session_paid_with("pi_other") is None
     assert (await inventory.commit("cs_ach", "pi_ach")).late is False
     with pytest.raises(ReservationNotFound):
         await inventory.record_payment_intent("cs_none", "pi_x")

@@ -14,7 +14,7 @@ from cms_client.rate_limit import MutationRateLimiter
 from cms_client.store import Document, Mutation, MutationResult
 from schemas.operations import ReserveResult
 from service.engine import EngineSettings, InsufficientStock, Inventory, InventoryError
-from service.engine.pacing import pacing_of
+from service.engine.unit_of_work.pacing import pacing_of
 from tests.engine.support import CountingStore, doc, line, seed
 from tests.support.clock import ManualClock
 

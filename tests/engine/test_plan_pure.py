@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cms_client.mutations import REVISION_LOCK_FIELD
-from service.engine.stock import Cell, ProductStock
+from service.engine.model.stock import Cell, ProductStock
 from tests.engine.planning import creates, patches, plan_over, product
 
 SIZED = [

@@ -13,7 +13,8 @@ from cms_client import mutations as m
 from cms_client.errors import StoreUnavailable
 from cms_client.store import Mutation, MutationResult
 from schemas.stock_csv import parse_import
-from service.engine import ImportInProgress, ImportRejected, Inventory, stock_import
+from service.engine import ImportInProgress, ImportRejected, Inventory
+from service.engine.operations import stock_import
 from tests.engine.conftest import no_wait
 from tests.engine.support import CountingStore, doc, error_logs, ledger, line, variant
 

@@ -19,11 +19,11 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from cms_client import mutations as m
-from service.app import create_app
 from service.engine import Inventory, InventoryError, LineRequest
+from service.entrypoints.http.app import create_app
+from tests.entrypoints.http.conftest import make_settings
 from tests.faults.world import World, no_wait
-from tests.http.conftest import make_settings
-from tests.webhooks import stripe_fixtures as sf
+from tests.integrations.stripe import stripe_fixtures as sf
 
 RAILCAM = "prod-railcam"
 TEE = "prod-tee"

@@ -14,11 +14,11 @@ import pytest
 from fastapi import FastAPI
 
 from cms_client.lake import Lake
-from service.app import create_app
 from service.config import ServiceSettings, env_variables
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
-from service.webhooks.stripe_payloads import CheckoutSession
+from service.entrypoints.cli.demo import seed_catalogue
+from service.entrypoints.http.app import create_app
+from service.integrations.stripe.payloads import CheckoutSession
 from tests.fuzz.credentials import SETTINGS
 from tests.fuzz.stripe_gateway import KnownSessions
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import schemathesis
 
-from service.webhooks import sanity_signature
+from service.integrations.sanity import signature as sanity_signature
 
 STOREFRONT_KEY = "fuzz-storefront-key"
 CRON_SECRET = "fuzz-cron-secret-0123456789"

@@ -3,7 +3,7 @@ without the network (the app uses whatever sits on `app.state.stripe_gateway`)."
 
 from __future__ import annotations
 
-from service.webhooks.stripe_payloads import CheckoutSession
+from service.integrations.stripe.payloads import CheckoutSession
 
 
 class KnownSessions:

@@ -11,11 +11,11 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from cms_client.lake import Lake
-from service.app import create_app
 from service.config import ServiceSettings, env_variables
-from service.demo import seed_catalogue
 from service.engine.inventory import Inventory
-from service.webhooks import sanity_signature
+from service.entrypoints.cli.demo import seed_catalogue
+from service.entrypoints.http.app import create_app
+from service.integrations.sanity import signature as sanity_signature
 from tests.fuzz.credentials import SANITY_SECRET, SETTINGS, STOREFRONT_KEY, stripe_signature
 from tests.fuzz.stripe_gateway import KnownSessions
 

@@ -3,7 +3,7 @@
 Every operation in the schema is fuzzed (the `/console` pages are not in it), with valid
 credentials for its route: the storefront key, an admin staff key, the cron secret, or a
 Stripe / Sanity signature computed over the exact body sent, so the fuzzer reaches the
-handlers behind the checks (`ignored_auth` is left to `tests/http/test_auth.py`).
+handlers behind the checks (`ignored_auth` is left to `tests/entrypoints/http/test_auth.py`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.studio_schema import render_studio_schema, write_studio_schema
+from service.integrations.sanity.studio_schema import render_studio_schema, write_studio_schema
 
 COMMITTED = Path(__file__).resolve().parents[2] / "schemas" / "studio"
 

@@ -115,7 +115,15 @@ async def test_sigterm_stops_a_real_lake_server_within_seconds_during_a_slow_que
 ) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "service.cli", "lake", "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "service.entrypoints.cli.main",
+        "lake",
+        "serve",
+        "--port",
+        str(port),
+    ]
     command += ["--data", str(tmp_path / "lake.sqlite3"), "--token", TOKEN]
     command += ["--query-deadline", "600"]  # only SIGTERM can end the slow query here
     server = await asyncio.create_subprocess_exec(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cms_client.lake import Lake
-from service.cli import main
+from service.entrypoints.cli.main import main
 from tests.server.conftest import API, AUTH, TOKEN, mutate
 
 DOCS = [
@@ -92,7 +92,16 @@ def test_an_import_error_is_one_line_without_a_traceback(tmp_path: Path) -> None
     source = tmp_path / "in.ndjson"
     source.write_text('{"_id": "ok", "_type": "t"}\n{"_id": "bad", "n": 1}\n', encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "service.cli", "lake", "import", str(source), "--data", "x.db"],
+        [
+            sys.executable,
+            "-m",
+            "service.entrypoints.cli.main",
+            "lake",
+            "import",
+            str(source),
+            "--data",
+            "x.db",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -58,7 +58,7 @@ def demo_env() -> dict[str, str]:
 def cli(workdir: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """One `stocksync ...` command run to its end in `workdir`."""
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "service.entrypoints.cli.main", *args],
         cwd=workdir,
         env=demo_env(),
         capture_output=True,
@@ -74,7 +74,7 @@ def running_demo(workdir: Path, port: int, *extra: str) -> Iterator[DemoServer]:
         [
             sys.executable,
             "-m",
-            "service.cli",
+            "service.entrypoints.cli.main",
             "serve",
             "--demo",
             "--port",

@@ -12,8 +12,8 @@ from service.engine.errors import (
     ProductQuarantined,
     VariantNotFound,
 )
-from service.engine.plan import Plan
-from service.engine.stock import Cell
+from service.engine.model.plan import Plan
+from service.engine.model.stock import Cell
 
 
 def validate_adjust(request: AdjustRequest) -> None:
@@ -81,36 +81,3 @@ def plan_adjust(
             ledger_id=entry_id,
         )
     )
-
-
-def plan_editor_change(
-    plan: Plan[str | None],
-    product_name: str,
-    *,
-    resolved: Mapping[str, str | None],
-    variant_key: str | None,
-    size: str | None,
-    previous_stock: int,
-    actor: str,
-    reference: str | None,
-    entry_id: str | None = None,
-) -> Plan[str | None]:
-    """Ledger an editor's stock change (previous -> now); nothing when stock is unchanged."""
-    product_id = resolved.get(product_name)
-    stock = plan.product(product_id) if product_id else None
-    if stock is None:
-        return plan.fail(ProductNotFound(product_name))
-    found = stock.find(variant_key, size)
-    if not isinstance(found, Cell):
-        return plan.fail(VariantNotFound(product_name, variant_key or size))
-    if stock.stock(found) == previous_stock:
-        return plan.succeed(None)
-    entry = plan.note_editor_change(
-        stock,
-        found,
-        previous_stock=previous_stock,
-        reference=reference,
-        actor=actor,
-        entry_id=entry_id,
-    )
-    return plan.succeed(entry.id)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from schemas.operations import CommitRequest, CommitResult, ItemChange, ShortfallOutcome
 from schemas.reservation import SOLD, ReservationItem, ShortfallLine, StockReservation
 from service.engine.errors import ReservationNotFound
-from service.engine.holds import load_reservation, save_reservation
-from service.engine.plan import Plan
+from service.engine.model.holds import load_reservation, save_reservation
+from service.engine.model.plan import Plan
 
 
 def commit_result(

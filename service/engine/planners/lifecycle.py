@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from schemas.operations import ItemChange, ReleaseRequest, ReleaseResult
 from schemas.reservation import StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
-from service.engine.holds import give_back, load_reservation, match_lines, save_reservation
-from service.engine.plan import Plan
-
-
-def is_overdue(reservation: StockReservation, now: datetime, grace: timedelta) -> bool:
-    """Active and past its expiry plus the grace a late payment gets."""
-    return reservation.status == "active" and reservation.expires_at + grace <= now
+from service.engine.model.holds import give_back, load_reservation, match_lines, save_reservation
+from service.engine.model.plan import Plan
+from service.engine.model.states import is_overdue
 
 
 def expire_hold(plan: Plan[Any], reservation: StockReservation, grace: timedelta) -> bool:

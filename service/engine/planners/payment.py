@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from schemas.operations import PaymentIntentResult
 from service.engine.errors import ReservationNotFound
-from service.engine.holds import load_reservation, save_reservation
-from service.engine.plan import Plan
+from service.engine.model.holds import load_reservation, save_reservation
+from service.engine.model.plan import Plan
 
 
 def plan_record_payment_intent(

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 from schemas.operations import CellDrift
 from schemas.product import Quarantine
-from service.engine.holds import load_reservation
-from service.engine.plan import Plan
-from service.engine.stock import Cell, ProductStock
+from service.engine.model.holds import load_reservation
+from service.engine.model.plan import Plan
+from service.engine.model.stock import Cell, ProductStock
 
 
 @dataclass

@@ -40,8 +40,8 @@ from schemas.refunds import (
 )
 from schemas.reservation import SOLD, RefundEntry, ReservationItem, StockReservation
 from service.engine.errors import InvalidRequest
-from service.engine.holds import load_reservation, match_lines, save_reservation
-from service.engine.plan import Plan
+from service.engine.model.holds import load_reservation, match_lines, save_reservation
+from service.engine.model.plan import Plan
 
 LINES_KEY = "stocksync_lines"
 

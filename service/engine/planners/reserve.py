@@ -20,11 +20,11 @@ from service.engine.errors import (
     ReservationConflict,
     ReservationNotActive,
 )
-from service.engine.holds import load_reservation
-from service.engine.plan import Plan
+from service.engine.model.holds import load_reservation
+from service.engine.model.plan import Plan
+from service.engine.model.stock import Cell, ProductStock
 from service.engine.planners.lifecycle import expire_hold
 from service.engine.settings import EngineSettings
-from service.engine.stock import Cell, ProductStock
 
 _MESSAGES: dict[LineCode, str] = {
     "product_not_found": "Product {name} not found",

@@ -1,12 +1,13 @@
 """Reserve for a group of checkouts at once: one transaction, an answer for each.
 
-Group commit (`service.engine.group_commit`) hands concurrent reserves of the same products
-over as one batch. They are planned in arrival order against the running counters, each on
-a fork of the group's plan: a member that succeeds is taken into the transaction with its
-own reservation document, ledger entries and idempotency records; a member that fails
-(short stock, a conflicting session, a reused key) is left out and gets its own error, so
-one buyer's short stock never fails another's. A later member with the session of an
-earlier one sees that reservation as created and is answered as a replay (or a conflict).
+Group commit (`service.engine.unit_of_work.group_commit`) hands concurrent reserves of the
+same products over as one batch. They are planned in arrival order against the running
+counters, each on a fork of the group's plan: a member that succeeds is taken into the
+transaction with its own reservation document, ledger entries and idempotency records; a
+member that fails (short stock, a conflicting session, a reused key) is left out and gets
+its own error, so one buyer's short stock never fails another's. A later member with the
+session of an earlier one sees that reservation as created and is answered as a replay (or a
+conflict).
 
 A member short of stock may reclaim overdue holds on the products it is short of, exactly as
 a single reserve does (design rule 6): the caller reads them and plans the group again with
@@ -22,11 +23,11 @@ from typing import Any
 
 from schemas.operations import ReserveRequest, ReserveResult
 from service.engine.errors import InsufficientStock, InventoryError
-from service.engine.holds import load_reservation
-from service.engine.idempotency import plan_keyed, record_ids
-from service.engine.plan import Plan
+from service.engine.model.holds import load_reservation
+from service.engine.model.plan import Plan
 from service.engine.planners.reserve import plan_reserve
 from service.engine.settings import EngineSettings
+from service.engine.unit_of_work.idempotency import plan_keyed, record_ids
 
 ReserveOutcome = ReserveResult | InventoryError
 

@@ -6,8 +6,8 @@ from schemas.ledger import LedgerEntryType
 from schemas.operations import ItemChange, RestoreRequest, RestoreResult
 from schemas.reservation import SOLD, RefundEntry, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
-from service.engine.holds import load_reservation, match_lines, save_reservation
-from service.engine.plan import Plan
+from service.engine.model.holds import load_reservation, match_lines, save_reservation
+from service.engine.model.plan import Plan
 
 _ENTRY_TYPE: dict[RestoreReason, LedgerEntryType] = {
     "refund": "refund",

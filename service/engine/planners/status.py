@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from schemas.operations import ProductStatus, StockState, VariantStatus
-from service.engine.stock import ProductStock
-
-
-def stock_state(available: int, threshold: int) -> StockState:
-    if available <= 0:
-        return "out_of_stock"
-    if available <= threshold:
-        return "low_stock"
-    return "in_stock"
+from schemas.operations import ProductStatus, VariantStatus
+from service.engine.model.states import stock_state
+from service.engine.model.stock import ProductStock
 
 
 def product_status(stock: ProductStock, requested_as: str, default_threshold: int) -> ProductStatus:

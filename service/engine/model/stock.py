@@ -1,0 +1,288 @@
+"""`ProductStock`: one product's counters as read, with the changes planned on them.
+
+The aggregate of the domain (Cosmic Python's `Product`): its version is the `_rev` of the
+published document and of each draft or release copy. Stock is counted per `Cell`: the
+product itself, or one variant when the product has variants. Changes are kept as deltas
+against the published values; `mutations()` applies the same delta to the published
+document and to every `drafts.`/`versions.` copy, each patch guarded by that copy's own
+`_rev` (design rule 7), so a later Studio publish carries the service's changes along.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from copy import copy as shallow_copy
+from dataclasses import dataclass
+
+from cms_client import mutations as m
+from cms_client.store import Document, Mutation
+from schemas.operations import LineCode
+from schemas.product import Quarantine, Variant, read_product
+from schemas.reservation import ReservationItem
+from service.engine.errors import ProductQuarantined
+
+STOCK_FIELD = "stockQuantity"
+RESERVED_FIELD = "reservedQuantity"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a quantity is counted: a product (`index is None`) or one of its variants."""
+
+    product_id: str
+    variant_key: str | None = None
+    size: str | None = None
+    #: Position in the published document's `variants`; None for product-level stock.
+    index: int | None = None
+
+    @property
+    def ident(self) -> str:
+        """Identity of the cell within its product, stable across copies."""
+        if self.index is None:
+            return "-"
+        if self.variant_key:
+            return "key:" + self.variant_key
+        return "size:" + (self.size or "").casefold()
+
+    def label(self) -> str:
+        if self.index is None:
+            return self.product_id
+        return f"{self.product_id} ({self.size or self.variant_key})"
+
+
+def _same_size(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
+
+
+def _read_counter(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return int(value)
+
+
+class ProductStock:
+    """Counters of one product and its copies; the planner changes them through `change`."""
+
+    def __init__(self, published: Document, copies: Sequence[Document] = ()) -> None:
+        """Raises `ProductQuarantined` when the stock fields cannot be interpreted."""
+        self.doc = published
+        self.copies = list(copies)
+        found = read_product(published)
+        if isinstance(found, Quarantine):
+            raise ProductQuarantined(found)
+        self.product = found
+        self.id = self.product.id
+        self._deltas: dict[str, list[int]] = {}
+        self._reserved_repairs: dict[str, int] = {}
+        self._cells = self._build_cells()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def title(self) -> str | None:
+        """The title as text in whatever shape it was saved (None when there is none)."""
+        return self.product.title
+
+    @property
+    def slug(self) -> str | None:
+        return self.product.slug_current
+
+    @property
+    def has_variants(self) -> bool:
+        return bool(self.product.variants)
+
+    def name(self, cell: Cell | None = None) -> str:
+        """How messages name the product (and size): its title, else slug, else `_id`, so
+        a person reading a refusal or an error log recognises it."""
+        name = self.title or self.slug or self.id
+        if cell is None or cell.index is None:
+            return name
+        return f"{name} size {cell.size or cell.variant_key}"
+
+    def cells(self) -> list[Cell]:
+        return list(self._cells.values())
+
+    def _build_cells(self) -> dict[str, Cell]:
+        if not self.product.variants:
+            cell = Cell(self.id)
+            return {cell.ident: cell}
+        cells: dict[str, Cell] = {}
+        for index, variant in enumerate(self.product.variants):
+            cell = Cell(self.id, variant.key, variant.size, index)
+            # A second variant with the same identity cannot be told apart; the first wins.
+            cells.setdefault(cell.ident, cell)
+        return cells
+
+    def find(self, variant_key: str | None, size: str | None) -> Cell | LineCode:
+        """The cell a line names, or why there is none.
+
+        `variant_key` wins over `size`; sizes compare case-insensitively. A product without
+        variants accepts no variant selector.
+        """
+        size = size.strip() if size and size.strip() else None
+        variant_key = variant_key or None
+        if not self.has_variants:
+            if variant_key or size:
+                return "variant_not_found"
+            return self._cells["-"]
+        if variant_key:
+            for cell in self._cells.values():
+                if cell.variant_key == variant_key:
+                    return cell
+            return "variant_not_found"
+        if size:
+            for cell in self._cells.values():
+                if _same_size(cell.size, size):
+                    return cell
+            return "variant_not_found"
+        return "variant_required"
+
+    def find_item(self, item: ReservationItem) -> Cell | None:
+        """The cell a reservation item holds stock in, if the product still has it."""
+        found = self.find(item.variant_key, None if item.variant_key else item.size)
+        if isinstance(found, Cell):
+            return found
+        if item.variant_key and item.size:
+            # The variant was re-created with a new key: fall back to its size.
+            by_size = self.find(None, item.size)
+            return by_size if isinstance(by_size, Cell) else None
+        return None
+
+    def _variant(self, cell: Cell) -> Variant | None:
+        if cell.index is None:
+            return None
+        return self.product.variants[cell.index]
+
+    def stock_as_read(self, cell: Cell) -> int:
+        variant = self._variant(cell)
+        return variant.stock_quantity if variant else self.product.stock_quantity
+
+    def reserved_as_read(self, cell: Cell) -> int:
+        variant = self._variant(cell)
+        return variant.reserved_quantity if variant else self.product.reserved_quantity
+
+    def stock(self, cell: Cell) -> int:
+        return self.stock_as_read(cell) + self._deltas.get(cell.ident, [0, 0])[0]
+
+    def reserved(self, cell: Cell) -> int:
+        return self.reserved_as_read(cell) + self._deltas.get(cell.ident, [0, 0])[1]
+
+    def available(self, cell: Cell) -> int:
+        """Units that can still be held or sold; never below zero."""
+        return max(0, self.stock(cell) - self.reserved(cell))
+
+    def threshold(self, default: int) -> int:
+        t = self.product.low_stock_threshold
+        return default if t is None else t
+
+    # -- changing --------------------------------------------------------------------------
+
+    def change(self, cell: Cell, *, stock: int = 0, reserved: int = 0) -> None:
+        """Plan a change; the planner has checked that no counter goes below zero."""
+        delta = self._deltas.setdefault(cell.ident, [0, 0])
+        delta[0] += stock
+        delta[1] += reserved
+
+    def repair_reserved(self, cell: Cell, value: int) -> None:
+        """Set the reserved counter to `value` in the published document and every copy.
+
+        Used by reconcile, where the reservations say what the counter must be; a copy that
+        drifted on its own (a stale draft) is repaired too.
+        """
+        self.change(cell, reserved=value - self.reserved(cell))
+        self._reserved_repairs[cell.ident] = value
+
+    def clone(self) -> ProductStock:
+        """The same product with its planned changes copied (group commit forks plans)."""
+        twin = shallow_copy(self)
+        twin._deltas = {ident: list(delta) for ident, delta in self._deltas.items()}
+        twin._reserved_repairs = dict(self._reserved_repairs)
+        return twin
+
+    @property
+    def moves_stock(self) -> bool:
+        """Whether a stock-on-hand counter changes (a reserved-only change does not)."""
+        return any(delta[0] != 0 for delta in self._deltas.values())
+
+    @property
+    def changed(self) -> bool:
+        return any(d != [0, 0] for d in self._deltas.values()) or bool(self._reserved_repairs)
+
+    def stale_copies(self, cell: Cell, value: int) -> list[str]:
+        """Ids of copies whose reserved counter for `cell` is not `value`."""
+        stale = []
+        for copy in self.copies:
+            path = self._copy_path(copy, cell)
+            if path is not None and _read_counter(_get(copy, path[1], RESERVED_FIELD)) != value:
+                stale.append(copy["_id"])
+        return stale
+
+    def mutations(self) -> list[Mutation]:
+        """One guarded patch per document (published and copies) whose counters change."""
+        out: list[Mutation] = []
+        for doc in (self.doc, *self.copies):
+            is_copy = doc is not self.doc
+            sets: dict[str, int] = {}
+            for ident, (d_stock, d_reserved) in sorted(self._deltas.items()):
+                cell = self._cells[ident]
+                located = self._copy_path(doc, cell) if is_copy else self._own_path(cell)
+                if located is None:
+                    # The copy no longer has this variant: nothing to carry along.
+                    continue
+                prefix, variant = located
+                repair = self._reserved_repairs.get(ident)
+                for field, delta in ((STOCK_FIELD, d_stock), (RESERVED_FIELD, d_reserved)):
+                    current = _read_counter(_get(doc, variant, field))
+                    if field == RESERVED_FIELD and repair is not None:
+                        target = repair
+                    elif delta == 0:
+                        continue
+                    else:
+                        # Copies may hold other values (an editor's pending restock): the
+                        # same delta, never below zero.
+                        target = max(0, current + delta)
+                    if target != current:
+                        sets[prefix + field] = target
+            if sets:
+                out.append(m.patch(doc["_id"], if_revision_id=doc["_rev"], set=sets))
+        return out
+
+    def _own_path(self, cell: Cell) -> tuple[str, dict[str, object] | None]:
+        if cell.index is None:
+            return "", None
+        variant = self.doc["variants"][cell.index]
+        return _variant_prefix(variant, cell.index), variant
+
+    def _copy_path(self, copy: Document, cell: Cell) -> tuple[str, dict[str, object] | None] | None:
+        if cell.index is None:
+            return "", None
+        variants = copy.get("variants")
+        if not isinstance(variants, list):
+            return None
+        for index, variant in enumerate(variants):
+            if not isinstance(variant, dict):
+                continue
+            key = variant.get("_key")
+            if cell.variant_key and key == cell.variant_key:
+                return _variant_prefix(variant, index), variant
+            if not cell.variant_key and _same_size(_str(variant.get("size")), cell.size):
+                return _variant_prefix(variant, index), variant
+        return None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _get(doc: Document, variant: dict[str, object] | None, field: str) -> object:
+    return (variant if variant is not None else doc).get(field)
+
+
+def _variant_prefix(variant: dict[str, object], index: int) -> str:
+    key = variant.get("_key")
+    if isinstance(key, str) and key:
+        return f"variants[_key=={json.dumps(key)}]."
+    # Without a `_key` the position is the only handle; the patch's ifRevisionID makes it
+    # safe, since the array cannot have moved since it was read.
+    return f"variants[{index}]."

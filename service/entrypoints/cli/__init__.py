@@ -1,0 +1,1 @@
+"""The `stocksync` command line (`main.py`) and the demo catalogue it seeds (`demo.py`)."""

@@ -1,0 +1,1 @@
+"""Sanity: the product webhook (signature, document id) and the generated Studio schema."""

@@ -1,0 +1,1 @@
+"""Stripe: webhook signature and payloads, events translated to engine operations, API lookups."""
