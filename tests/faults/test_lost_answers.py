@@ -10,15 +10,17 @@ saying nothing happened; the state is exactly one effect. Before, every case ans
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 
+from cms_client import mutations as m
 from cms_client.faults import Fault
 from cms_client.lake import Lake
 from service.engine import InventoryError, OutcomeUnknown
 from tests.faults.invariants import check_invariants, snapshot_counters
-from tests.faults.scenarios import SCENARIOS, Shop, prepare
+from tests.faults.scenarios import RAILCAM, SCENARIOS, Shop, line, prepare
 from tests.faults.test_faults import check_outcome, ledger_types
 from tests.faults.world import World
 from tests.support.clock import ManualClock
@@ -113,5 +115,47 @@ async def test_when_the_store_cannot_be_read_back_the_answer_says_unknown(
         assert "did not confirm the adjust" in unknown.value.message
         # It did apply (once): the ledger and the counters agree.
         await check_invariants(lake, seeded)
+    finally:
+        await world.aclose()
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+async def test_a_reconcile_repair_whose_answers_are_all_lost_reports_the_repair_once(
+    lake: Lake, clock: ManualClock, loss: str
+) -> None:
+    """Reconcile's repair is a write like any other: a stale publish left the Railcam's
+    reserved count at 4 while the one active hold keeps 2. The repair commits, every answer
+    to it is lost, and reconcile still reports the repair it made (not a failure, not a
+    crash); run again, it finds nothing left to repair and writes nothing."""
+    world = World(lake, clock)
+    try:
+        shop = Shop(world)
+        await shop.seed()
+        await shop.setup_engine.reserve("cs_a", [line(RAILCAM, 2)])
+        # A stale draft published over the service's write: the counter alone is wrong.
+        await lake.mutate([m.patch(RAILCAM, set={"reservedQuantity": 4})])
+        before = await ledger_types(lake)
+        logs_before = len(await lake.query('*[_type == "errorLog"]._id'))
+        lose_every_mutate_answer(world, LOSSES[loss])
+
+        result = await shop.engine.reconcile()
+
+        assert world.plan.injected, "no answer was lost"
+        assert result.failed == [] and result.settling == []
+        assert [(d.product_id, d.recorded, d.expected) for d in result.repaired] == [
+            (RAILCAM, 4, 2)
+        ]
+        counters = await snapshot_counters(lake)
+        assert counters[(RAILCAM, None)] == (5, 2)
+        assert await ledger_types(lake) - before == Counter({"reconcile": 1})
+        # (The ledger-vs-counter invariant does not hold here by design: the drift itself
+        # was written behind the service's back, which is what reconcile exists for.)
+
+        again = await shop.engine.reconcile()
+        assert again.repaired == [] and again.failed == []
+        assert await snapshot_counters(lake) == counters
+        assert await ledger_types(lake) - before == Counter({"reconcile": 1})
+        # One errorLog says what drifted, not one per try.
+        assert len(await lake.query('*[_type == "errorLog"]._id')) == logs_before + 1
     finally:
         await world.aclose()
