@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 
@@ -29,6 +30,8 @@ class Services:
     #: Per-client buckets of the storefront routes and the public stock status (None: off).
     storefront_limit: TokenBuckets | None = None
     public_limit: TokenBuckets | None = None
+    #: Reorder alerts and digest (None when LOW_STOCK_WEBHOOK_URL is unset).
+    reorder_alerts: Any = None
 
     def uptime_seconds(self) -> float:
         return round(time.monotonic() - self.started, 3)
