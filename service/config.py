@@ -233,8 +233,8 @@ class ServiceSettings(BaseSettings):
     rate_limit_public_per_minute: int = _env(
         "STOCKSYNC_RATE_LIMIT_PUBLIC_PER_MINUTE",
         120,
-        "Requests per minute one address may make to GET /api/stock-status, counted per "
-        "instance (also its burst); 0: no limit.",
+        "Requests per minute one address may make to GET /api/stock-status and "
+        "GET /api/stock-stream, counted per instance (also its burst); 0: no limit.",
         ge=0,
     )
     import_max_bytes: int = _env(
