@@ -8,6 +8,9 @@ import pytest
 
 from service.integrations.alerts.crossings import Crossing
 from service.integrations.alerts.messages import alert_message, slack_escape
+from service.integrations.alerts.reorder import digest_message, reorder_message
+from service.read_models.stock_lines import StockLine
+from service.read_models.stock_reports import ReorderItem
 
 
 def crossing(title: str, size: str | None = None) -> Crossing:
@@ -50,3 +53,41 @@ def test_sizes_are_escaped_too() -> None:
 
 def test_escaping_is_the_three_slack_entities_only() -> None:
     assert slack_escape("*bold* _it_ ~s~ `c` \"q\" 'a'") == "*bold* _it_ ~s~ `c` \"q\" 'a'"
+
+
+def _line(title: str, size: str | None) -> StockLine:
+    return StockLine(
+        document_id="p1",
+        slug="p1",
+        title=title,
+        sku=None,
+        size=size,
+        variant_key="v1" if size else None,
+        stock=1,
+        reserved=0,
+        state="low_stock",
+        reorder_point=3,
+        reorder_quantity=None,
+    )
+
+
+def test_reorder_alerts_and_the_digest_escape_titles_and_sizes() -> None:
+    at = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    alert = reorder_message(_line("<!channel> tee", "<!here>"), available=1, suggested=5, at=at)
+    assert "&lt;!channel&gt; tee" in alert["text"] and "&lt;!here&gt;" in alert["text"]
+    assert "<" not in alert["text"] and alert["title"] == "<!channel> tee"
+    item = ReorderItem(
+        product_id="p1",
+        document_id="p1",
+        size="<@U1>",
+        title="Salt & <http://x|y>",
+        available_stock=1,
+        reorder_point=3,
+        reorder_quantity=None,
+        suggested_quantity=5,
+        velocity_per_day=0.0,
+        days_of_cover=None,
+    )
+    digest = digest_message([item], at=at)
+    assert "Salt &amp; &lt;http://x|y&gt; (&lt;@U1&gt;)" in digest["text"]
+    assert "<" not in digest["text"] and digest["items"][0]["title"] == "Salt & <http://x|y>"
