@@ -12,10 +12,11 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.base import Model, Timestamp
-from schemas.reservation import ReservationStatus, RestoreReason
+from schemas.product import InventoryPolicy
+from schemas.reservation import Fulfilment, ReservationStatus, RestoreReason
 
 AdjustReason = Literal["restock", "correction", "damage", "return", "initial"]
-StockState = Literal["in_stock", "low_stock", "out_of_stock"]
+StockState = Literal["in_stock", "low_stock", "out_of_stock", "backorder", "preorder"]
 LineCode = Literal[
     "ok",
     "insufficient_stock",
@@ -51,6 +52,16 @@ class LineOutcome(Model):
     available: int
     code: LineCode = "ok"
     message: str = ""
+    backordered: int | None = Field(
+        default=None,
+        description="Units not covered by stock (products with an inventory policy only).",
+    )
+    fulfilment: Fulfilment | None = Field(
+        default=None, description="stock, backorder or preorder (products with a policy only)."
+    )
+    backorder_available: int | None = Field(
+        default=None, description="Units that could still be sold beyond stock, before this."
+    )
 
 
 class ItemChange(Model):
@@ -99,6 +110,9 @@ class CommitResult(Model):
     payment_ref: str | None
     late: bool = Field(default=False, description="The hold had been released or had expired.")
     committed: list[ItemChange]
+    backordered: list[ItemChange] | None = Field(
+        default=None, description="Paid units owed as backorders (not taken from stock)."
+    )
     shortfall: list[ShortfallOutcome] = Field(default_factory=list)
     replayed: bool = False
 
@@ -131,6 +145,12 @@ class AdjustResult(Model):
     reserved: int
     available: int
     ledger_id: str | None = Field(default=None, description="None when nothing changed.")
+    backorder_filled: int | None = Field(
+        default=None, description="Units of this restock that filled open backorders first."
+    )
+    backordered: int | None = Field(
+        default=None, description="Units still owed on backorder (products with a policy)."
+    )
     replayed: bool = False
 
 
@@ -176,6 +196,15 @@ class VariantStatus(Model):
     reserved: int
     available: int
     state: StockState
+    inventory_policy: InventoryPolicy | None = Field(
+        default=None, description="Products with an inventory policy only."
+    )
+    backorder_available: int | None = Field(
+        default=None,
+        description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
+    )
+    backordered: int | None = Field(default=None, description="Paid units owed (backorders).")
+    available_from: str | None = Field(default=None, description="Pre-orders: shipping date.")
 
 
 class ProductStatus(Model):
@@ -189,6 +218,15 @@ class ProductStatus(Model):
     available: int
     state: StockState
     low_stock_threshold: int
+    inventory_policy: InventoryPolicy | None = Field(
+        default=None, description="Products with an inventory policy only."
+    )
+    backorder_available: int | None = Field(
+        default=None,
+        description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
+    )
+    backordered: int | None = Field(default=None, description="Paid units owed (backorders).")
+    available_from: str | None = Field(default=None, description="Pre-orders: shipping date.")
     variants: list[VariantStatus] | None = None
 
 

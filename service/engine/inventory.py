@@ -58,6 +58,7 @@ from schemas.stock_csv import ImportRow
 from service.engine.errors import InsufficientStock, InvalidRequest, InventoryError
 from service.engine.model.plan import Plan
 from service.engine.operations import sweep
+from service.engine.operations.backorders import read_open_backorders
 from service.engine.operations.status import read_status
 from service.engine.operations.stock_import import (
     ImportRejected,
@@ -606,9 +607,10 @@ class Inventory:
             resolved = await att.read_products([product_id], also=record_ids(idempotency_keys))
             if sale is not None:
                 await self._read_reservation(att, sale)
+            owing = await read_open_backorders(att, self.store, resolved.get(product_id))
 
             def body(plan: Plan[AdjustResult]) -> object:
-                planned = plan_adjust(plan, request, resolved=resolved)
+                planned = plan_adjust(plan, request, resolved=resolved, backorders=owing)
                 if sale is not None and planned.error is None and planned.result is not None:
                     count_return(plan, sale, planned.result, reference or "")
                 return planned

@@ -15,7 +15,8 @@ PRODUCTS_BY_REF = (
 PRODUCTS_FOR_STATUS = (
     '*[_type == "product" && (_id in $refs || slug.current in $refs)]'
     "{_id, _rev, _type, title, slug, sku, stockQuantity, reservedQuantity, lowStockThreshold,"
-    " variants}"
+    " inventoryPolicy, backorderLimit, availableFrom, backorderedQuantity,"
+    " backorderReservedQuantity, locationStock, variants}"
 )
 
 
@@ -88,4 +89,17 @@ UNMATCHED_REFUNDS = (
 REFUNDS_OF_REFUND = (
     '*[_type == "stockRefunds" && $refund in refunds[].refundId] | order(createdAt desc) [0]'
     " {sessionId}"
+)
+
+
+#: Paid reservations still owing units of `$product` (backorders), oldest payment first.
+OPEN_BACKORDERS_OF = (
+    '*[_type == "stockReservation" && openBackorder == true && $product in productIds]'
+    " | order(committedAt asc) [0...500] {_id}"
+)
+
+#: Every reservation with an open backorder, oldest payment first (the staff list).
+OPEN_BACKORDERS = (
+    '*[_type == "stockReservation" && openBackorder == true]'
+    " | order(committedAt asc) [0...1000] {sessionId, committedAt, items}"
 )

@@ -6,9 +6,15 @@ from datetime import timedelta
 from typing import Any
 
 from schemas.operations import ReleaseRequest, ReleaseResult
-from schemas.reservation import StockReservation
+from schemas.reservation import ReservationItem, StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
-from service.engine.model.holds import give_back, load_reservation, match_lines, save_reservation
+from service.engine.model.holds import (
+    give_back,
+    load_reservation,
+    match_lines,
+    save_reservation,
+    split_held,
+)
 from service.engine.model.plan import Plan
 from service.engine.model.states import is_overdue
 
@@ -29,6 +35,14 @@ def plan_expire(plan: Plan[bool], reservation_id: str, *, grace: timedelta) -> P
     if reservation is None:
         return plan.succeed(False)
     return plan.succeed(expire_hold(plan, reservation, grace))
+
+
+def _shrunk(item: ReservationItem, quantity: int) -> ReservationItem:
+    """The item after `quantity` of its held units were given back (beyond stock first)."""
+    update: dict[str, object] = {"released_quantity": item.released_quantity + quantity}
+    if item.backordered is not None:
+        update["backordered"] = item.backordered - split_held(item, quantity)[1]
+    return item.model_copy(update=update)
 
 
 def plan_release(
@@ -52,12 +66,7 @@ def plan_release(
         # Items keep what the cart held when it left `active`: a late payment needs it.
         updated = reservation.model_copy(update={"status": "released", "released_at": plan.now})
     else:
-        items = [
-            item.model_copy(
-                update={"released_quantity": item.released_quantity + wanted.get(item.key, 0)}
-            )
-            for item in reservation.items
-        ]
+        items = [_shrunk(item, wanted.get(item.key, 0)) for item in reservation.items]
         updated = reservation.model_copy(update={"items": items})
     save_reservation(plan, updated)
     return plan.succeed(

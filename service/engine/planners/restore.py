@@ -6,6 +6,7 @@ from schemas.ledger import LedgerEntryType
 from schemas.operations import ItemChange, RestoreRequest, RestoreResult
 from schemas.reservation import SOLD, RefundEntry, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
+from service.engine.model.backorders import put_back, still_open, with_cancelled
 from service.engine.model.holds import load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
@@ -53,10 +54,8 @@ def plan_restore(
     items = []
     for item in reservation.items:
         quantity = wanted.get(item.key, 0)
-        items.append(
-            item.model_copy(update={"restored_quantity": item.restored_quantity + quantity})
-        )
         if quantity <= 0:
+            items.append(item)
             continue
         restored.append(
             ItemChange(
@@ -68,7 +67,9 @@ def plan_restore(
         )
         stock = plan.product(item.product_id)
         cell = stock.find_item(item) if stock else None
+        item = item.model_copy(update={"restored_quantity": item.restored_quantity + quantity})
         if stock is None or cell is None:
+            items.append(item)
             plan.log_error(
                 "stock_restore",
                 "high",
@@ -78,18 +79,22 @@ def plan_restore(
                 product_id=item.product_id,
             )
             continue
-        plan.move(
+        cancelled = put_back(
+            plan,
             stock,
             cell,
+            item,
+            quantity,
             entry_type=_ENTRY_TYPE[request.reason],
-            stock_change=quantity,
             reference=request.reference,
             reason=f"{request.reason} for session {reservation.session_id}",
         )
+        items.append(with_cancelled(item, cancelled))
     fully = all(item.restorable == 0 for item in items)
     update: dict[str, object] = {
         "items": items,
         "status": "refunded" if fully else "partially_refunded",
+        "open_backorder": still_open(items, reservation.open_backorder),
         "refunds": [
             *reservation.refunds,
             RefundEntry(
