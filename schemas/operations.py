@@ -15,6 +15,13 @@ from schemas.base import Model, Timestamp
 from schemas.product import InventoryPolicy
 from schemas.reservation import Fulfilment, ReservationStatus, RestoreReason
 
+
+def _unset(value: object) -> bool:
+    """Fields added for policies and locations are left out when unset, so answers about
+    products without them read exactly as before."""
+    return value is None
+
+
 AdjustReason = Literal["restock", "correction", "damage", "return", "initial"]
 StockState = Literal["in_stock", "low_stock", "out_of_stock", "backorder", "preorder"]
 LineCode = Literal[
@@ -53,14 +60,19 @@ class LineOutcome(Model):
     code: LineCode = "ok"
     message: str = ""
     backordered: int | None = Field(
+        exclude_if=_unset,
         default=None,
         description="Units not covered by stock (products with an inventory policy only).",
     )
     fulfilment: Fulfilment | None = Field(
-        default=None, description="stock, backorder or preorder (products with a policy only)."
+        exclude_if=_unset,
+        default=None,
+        description="stock, backorder or preorder (products with a policy only).",
     )
     backorder_available: int | None = Field(
-        default=None, description="Units that could still be sold beyond stock, before this."
+        exclude_if=_unset,
+        default=None,
+        description="Units that could still be sold beyond stock, before this.",
     )
 
 
@@ -111,7 +123,9 @@ class CommitResult(Model):
     late: bool = Field(default=False, description="The hold had been released or had expired.")
     committed: list[ItemChange]
     backordered: list[ItemChange] | None = Field(
-        default=None, description="Paid units owed as backorders (not taken from stock)."
+        exclude_if=_unset,
+        default=None,
+        description="Paid units owed as backorders (not taken from stock).",
     )
     shortfall: list[ShortfallOutcome] = Field(default_factory=list)
     replayed: bool = False
@@ -146,10 +160,14 @@ class AdjustResult(Model):
     available: int
     ledger_id: str | None = Field(default=None, description="None when nothing changed.")
     backorder_filled: int | None = Field(
-        default=None, description="Units of this restock that filled open backorders first."
+        exclude_if=_unset,
+        default=None,
+        description="Units of this restock that filled open backorders first.",
     )
     backordered: int | None = Field(
-        default=None, description="Units still owed on backorder (products with a policy)."
+        exclude_if=_unset,
+        default=None,
+        description="Units still owed on backorder (products with a policy).",
     )
     replayed: bool = False
 
@@ -169,6 +187,14 @@ class CellDrift(Model):
     size: str | None = None
     recorded: int
     expected: int
+    counter: str | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="The counter repaired, when not `reservedQuantity`.",
+    )
+    location: str | None = Field(
+        exclude_if=_unset, default=None, description="Stock location (`_id`), if any."
+    )
 
 
 class ReconcileResult(Model):
@@ -197,14 +223,19 @@ class VariantStatus(Model):
     available: int
     state: StockState
     inventory_policy: InventoryPolicy | None = Field(
-        default=None, description="Products with an inventory policy only."
+        exclude_if=_unset, default=None, description="Products with an inventory policy only."
     )
     backorder_available: int | None = Field(
+        exclude_if=_unset,
         default=None,
         description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
     )
-    backordered: int | None = Field(default=None, description="Paid units owed (backorders).")
-    available_from: str | None = Field(default=None, description="Pre-orders: shipping date.")
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
 
 
 class ProductStatus(Model):
@@ -219,14 +250,19 @@ class ProductStatus(Model):
     state: StockState
     low_stock_threshold: int
     inventory_policy: InventoryPolicy | None = Field(
-        default=None, description="Products with an inventory policy only."
+        exclude_if=_unset, default=None, description="Products with an inventory policy only."
     )
     backorder_available: int | None = Field(
+        exclude_if=_unset,
         default=None,
         description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
     )
-    backordered: int | None = Field(default=None, description="Paid units owed (backorders).")
-    available_from: str | None = Field(default=None, description="Pre-orders: shipping date.")
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
     variants: list[VariantStatus] | None = None
 
 

@@ -43,9 +43,11 @@ def overdue_or_next(limit: int) -> str:
 
 
 def active_reservations_page(limit: int) -> str:
-    """A page of active reservations after `$after` (by `_id`)."""
+    """A page of active reservations, and of paid ones that still owe units (open
+    backorders), after `$after` (by `_id`): what reconcile recomputes counters from."""
     return (
-        '*[_type == "stockReservation" && status == "active" && _id > $after]'
+        '*[_type == "stockReservation" && (status == "active" || openBackorder == true)'
+        " && _id > $after]"
         f" | order(_id asc) [0...{int(limit)}] {{_id, productIds}}"
     )
 
@@ -96,10 +98,4 @@ REFUNDS_OF_REFUND = (
 OPEN_BACKORDERS_OF = (
     '*[_type == "stockReservation" && openBackorder == true && $product in productIds]'
     " | order(committedAt asc) [0...500] {_id}"
-)
-
-#: Every reservation with an open backorder, oldest payment first (the staff list).
-OPEN_BACKORDERS = (
-    '*[_type == "stockReservation" && openBackorder == true]'
-    " | order(committedAt asc) [0...1000] {sessionId, committedAt, items}"
 )

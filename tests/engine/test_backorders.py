@@ -1,4 +1,4 @@
-"""Backorders and pre-orders (issue 17 A): selling beyond stock, up to a limit, through the engine."""
+"""Backorders and pre-orders (issue 17 A): selling beyond stock up to a limit."""
 
 from __future__ import annotations
 

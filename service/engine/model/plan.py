@@ -113,6 +113,31 @@ class Plan(Generic[R]):
             "system",
         )
 
+    def repair_counter(
+        self,
+        stock: ProductStock,
+        cell: Cell,
+        field: str,
+        expected: int,
+        *,
+        reference: str | None = None,
+    ) -> InventoryTransaction:
+        """Set a drifted backorder counter (published and copies), with a ledger entry."""
+        before_stock, before_reserved = stock.stock(cell), stock.reserved(cell)
+        before_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
+        stock.repair_counter(cell, field, expected)
+        return self._entry(
+            stock,
+            cell,
+            "reconcile",
+            before_stock,
+            before_reserved,
+            reference,
+            f"{field} recomputed from the reservations",
+            "system",
+            before_owed=before_owed,
+        )
+
     def _entry(
         self,
         stock: ProductStock,

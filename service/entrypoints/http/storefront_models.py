@@ -26,6 +26,12 @@ from schemas.reservation import Fulfilment, ReservationStatus
 from service.config import LINES_CEILING, QUANTITY_CEILING, TTL_CEILING_MINUTES
 from service.entrypoints.http.base_models import LineModel, RequestModel, ResponseModel
 
+
+def _unset(value: object) -> bool:
+    """Policy fields show only for products that have a policy (others read as before)."""
+    return value is None
+
+
 ProductRef = Annotated[
     str,
     Field(
@@ -116,11 +122,14 @@ class ReservedLine(ResponseModel):
     variant_key: str | None = None
     quantity: int
     backordered: int | None = Field(
+        exclude_if=_unset,
         default=None,
         description="Units not covered by stock (products with an inventory policy only).",
     )
     fulfilment: Fulfilment | None = Field(
-        default=None, description="stock, backorder or preorder (products with a policy only)."
+        exclude_if=_unset,
+        default=None,
+        description="stock, backorder or preorder (products with a policy only).",
     )
     available: int = Field(
         description="Units still available to other shoppers once this hold is counted."
@@ -269,14 +278,21 @@ class VariantStock(ResponseModel):
     in_stock: bool
     state: StockState
     inventory_policy: InventoryPolicy | None = Field(
-        default=None, description="deny, backorder or preorder (products with a policy only)."
+        exclude_if=_unset,
+        default=None,
+        description="deny, backorder or preorder (products with a policy only).",
     )
     backorder_available: int | None = Field(
+        exclude_if=_unset,
         default=None,
         description="Units that can still be sold beyond stock; omitted when no limit applies.",
     )
-    backordered: int | None = Field(default=None, description="Paid units owed (backorders).")
-    available_from: str | None = Field(default=None, description="Pre-orders: shipping date.")
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
 
     @classmethod
     def of(cls, variant: VariantStatus) -> VariantStock:
@@ -311,14 +327,21 @@ class ProductStock(ResponseModel):
     state: StockState
     low_stock_threshold: int
     inventory_policy: InventoryPolicy | None = Field(
-        default=None, description="deny, backorder or preorder (products with a policy only)."
+        exclude_if=_unset,
+        default=None,
+        description="deny, backorder or preorder (products with a policy only).",
     )
     backorder_available: int | None = Field(
+        exclude_if=_unset,
         default=None,
         description="Units that can still be sold beyond stock; omitted when no limit applies.",
     )
-    backordered: int | None = Field(default=None, description="Paid units owed (backorders).")
-    available_from: str | None = Field(default=None, description="Pre-orders: shipping date.")
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
     variants: list[VariantStock] | None = Field(default=None, description="Sized products only.")
 
     @classmethod
