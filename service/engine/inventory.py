@@ -629,6 +629,7 @@ class Inventory:
         reference: str | None = None,
         dry_run: bool = False,
         idempotency_key: str | None = None,
+        progress: Callable[[int], object] | None = None,
     ) -> ImportResult:
         """Apply many stock adjustments (an import file's rows) all together or not at all.
 
@@ -638,7 +639,8 @@ class Inventory:
         changes stock writes one ledger entry (its reason, `reference` or the row's own, by
         `actor`), in chunks of whole products per transaction, undone if a later chunk fails
         (see `service.engine.operations.stock_import`). With `idempotency_key` a repeat returns
-        the first result (`replayed`), or raises `ImportInProgress` while it runs.
+        the first result (`replayed`), or raises `ImportInProgress` while it runs. `progress`
+        is called with the number of rows applied after each transaction.
         """
         token = self.executor.token_factory()
         reference = reference or f"import-{self.clock():%Y%m%d-%H%M%S}-{token[-6:]}"
@@ -650,6 +652,7 @@ class Inventory:
             reference=reference,
             journal=journal_id(key, token),
             log_error=self.log_error,
+            progress=progress,
         )
         if key is not None and not dry_run:
             earlier = await run.replayed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 
@@ -25,6 +26,8 @@ class Services:
     staff_keys: StaffKeys
     cron_secret: str | None
     started: float = field(default_factory=time.monotonic)
+    #: Reorder alerts and digest (None when LOW_STOCK_WEBHOOK_URL is unset).
+    reorder_alerts: Any = None
 
     def uptime_seconds(self) -> float:
         return round(time.monotonic() - self.started, 3)

@@ -227,6 +227,7 @@ class StockImport:
         reference: str,
         journal: str,
         log_error: Callable[..., Any],
+        progress: Callable[[int], object] | None = None,
     ) -> None:
         self.executor = executor
         self.rows = list(rows)
@@ -234,6 +235,7 @@ class StockImport:
         self.reference = reference
         self.journal = journal
         self.log_error = log_error
+        self.progress = progress
         self.refs = list(dict.fromkeys(row.product_ref for row in self.rows if row.error is None))
         self.transactions = 0
         self.ledgered = 0
@@ -277,6 +279,8 @@ class StockImport:
                 results.extend(outcome[0])
                 done.append(outcome[1])
                 self.ledgered += len(outcome[1])
+                if self.progress is not None:
+                    self.progress(len(results))
         except (InventoryError, StoreError) as exc:
             await self._undo(done, exc)
             raise

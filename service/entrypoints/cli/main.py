@@ -424,6 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
         job.add_argument("--data", default=None, help="SQLite file of the embedded lake")
         job.set_defaults(handler=handler)
 
+    from service.entrypoints.cli.stock import add_stock_commands
+
+    add_stock_commands(commands)
+
     studio = commands.add_parser(
         "studio-schema", help="write Sanity Studio v3 schema files for the stock fields"
     )

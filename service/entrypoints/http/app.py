@@ -108,6 +108,7 @@ def create_app(
             settings=config,
             store=runtime.store,
             inventory=runtime.inventory,
+            reorder_alerts=runtime.reorder_alerts,
             clock=now,
             storefront_keys=config.storefront_keys(),
             staff_keys=staff_keys,

@@ -15,6 +15,7 @@ ROUTES = {
     ("post", "/api/inventory-health"),
     ("get", "/api/cron/cleanup"),
     ("get", "/api/cron/reconcile"),
+    ("get", "/api/cron/reorder-digest"),
     ("post", "/api/inventory/adjust"),
     ("get", "/api/inventory/history/{product_id}"),
     ("get", "/api/inventory/reservations"),
