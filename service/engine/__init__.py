@@ -5,7 +5,7 @@ see docs/architecture.md). What it offers:
 
 - `Inventory`: the operations on stock (reserve, release, commit, restore, adjust,
   record_payment_intent, status, expire, reconcile, purge, log_error); its method
-  docstrings are the API.
+  docstrings are the API, and each method calls its module in `operations/`.
 - Use cases that combine them (`operations/`): `commit_paid` and the held refunds,
   `product_changed` (a Sanity edit), `run_cleanup` / `run_reconcile` (housekeeping),
   `resolve_error_log`.

@@ -23,6 +23,7 @@ with an errorLog naming the import for a person to finish.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ from schemas.stock_csv import ImportRow
 from service.engine.errors import InventoryError
 from service.engine.model.plan import Plan
 from service.engine.model.stock import Cell
+from service.engine.operations.error_logs import log_error
 from service.engine.unit_of_work.executor import Attempt, Executor
 
 logger = logging.getLogger("stocksync.import")
@@ -421,3 +423,39 @@ class StockImport:
             )
         except (InventoryError, StoreError):
             logger.exception("could not write the error log: %s", message)
+
+
+async def import_stock(
+    executor: Executor,
+    rows: Sequence[ImportRow],
+    *,
+    actor: str,
+    reference: str | None = None,
+    dry_run: bool = False,
+    idempotency_key: str | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> ImportResult:
+    """See `Inventory.import_stock`."""
+    token = executor.token_factory()
+    reference = reference or f"import-{executor.clock():%Y%m%d-%H%M%S}-{token[-6:]}"
+    key = f"import:{actor}:{idempotency_key}" if idempotency_key else None
+    run = StockImport(
+        executor,
+        rows=rows,
+        actor=actor,
+        reference=reference,
+        journal=journal_id(key, token),
+        log_error=functools.partial(log_error, executor),
+        progress=progress,
+    )
+    if key is not None and not dry_run:
+        earlier = await run.replayed()
+        if earlier is not None:
+            return earlier
+    checked, resolved = await run.check()
+    result = summary(checked, dry_run=dry_run, reference=reference, applied=False)
+    if dry_run:
+        return result
+    if result.invalid:
+        raise ImportRejected(result)
+    return await run.apply(resolved)
