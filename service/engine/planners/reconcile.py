@@ -47,7 +47,7 @@ def expected_reserved(
                 continue
             cell = stock.find_item(item)
             if cell is not None:
-                expected[cell.ident] += item.held
+                expected[cell.ident] += item.held - item.held_backordered
     return expected
 
 
