@@ -82,6 +82,11 @@ class ReorderDigestJob(ResponseModel):
     job: Literal["reorder-digest"] = "reorder-digest"
     delivered: bool = Field(description="Whether the alert channel accepted the digest.")
     message: str | None = Field(default=None, description="Why nothing was sent, if so.")
+    already_sent: bool = Field(
+        default=False,
+        description="True when today's digest (UTC day) was already sent, or is being sent "
+        "by another run: it goes out once per day.",
+    )
     count: int = Field(description="Lines at or below their reorder point.")
     digest: dict[str, Any] = Field(description="The message sent.")
     timestamp: Timestamp
@@ -95,7 +100,9 @@ class ReorderDigestJob(ResponseModel):
 )
 async def reorder_digest(services: ServicesDep, caller: Cron) -> ReorderDigestJob:
     """Posts the reorder list (`GET /api/inventory/reorder`) to the alert channel
-    (`LOW_STOCK_WEBHOOK_URL`). Without a channel nothing is sent: `delivered` is false and
+    (`LOW_STOCK_WEBHOOK_URL`), once per UTC day: a second run that day sends nothing and
+    answers `alreadySent: true`. A digest the channel did not accept is not counted as sent
+    (the next run sends it). Without a channel nothing is sent: `delivered` is false and
     `message` says why (the digest is still in the answer)."""
     now = services.clock()
     if services.reorder_alerts is None:
@@ -117,8 +124,15 @@ async def reorder_digest(services: ServicesDep, caller: Cron) -> ReorderDigestJo
             timestamp=now,
         )
     sent = await services.reorder_alerts.digest(now=now)
+    already = sent["already"]
     return ReorderDigestJob(
         delivered=sent["delivered"],
+        already_sent=already is not None,
+        message=None
+        if already is None
+        else "today's digest was already sent"
+        if already == "sent"
+        else "today's digest is being sent by another run",
         count=sent["payload"]["count"],
         digest=sent["payload"],
         timestamp=now,

@@ -45,6 +45,9 @@ logger = logging.getLogger("stocksync.alerts")
 
 REORDER_STATE_TYPE: Final = "inventoryReorderAlert"
 REORDER_PREFIX: Final = f"{NAMESPACE}.reorder."
+REORDER_DIGEST_TYPE: Final = "inventoryReorderDigest"
+#: A digest claim older than this was left by a run that died mid-send: take it over.
+DIGEST_CLAIM_TTL: Final = timedelta(minutes=10)
 CLAIM_ATTEMPTS: Final = 6
 _CLEAN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
@@ -167,6 +170,59 @@ async def claim(store: DocumentStore, crossing: ReorderCrossing) -> bool:
     raise ConflictRetriesExhausted("record reorder alert", CLAIM_ATTEMPTS)
 
 
+def digest_day_id(day: str) -> str:
+    return f"{REORDER_PREFIX}digest.{day}"
+
+
+async def claim_digest_day(store: DocumentStore, day: str, *, now: datetime) -> str | None:
+    """Claim the day's digest for this call: None when claimed (send it now), else why not
+    (`"sent"` earlier today, or `"sending"` by another run right now). The claim is a
+    document created with `create`, which exactly one of several processes wins; a claim
+    left `sending` for DIGEST_CLAIM_TTL (a process that died mid-send) may be taken over."""
+    doc_id = digest_day_id(day)
+    stamp = format_timestamp(now)
+    fields = {"status": "sending", "claimedAt": stamp}
+    for _ in range(CLAIM_ATTEMPTS):
+        (doc,) = await store.get_documents([doc_id])
+        try:
+            if doc is None:
+                new = {"_id": doc_id, "_type": REORDER_DIGEST_TYPE, "day": day, **fields}
+                await store.mutate([m.create(new)], return_documents=False, idempotent=True)
+                return None
+            status = doc.get("status")
+            claimed_at = doc.get("claimedAt")
+            stale = isinstance(claimed_at, str) and claimed_at < format_timestamp(
+                now - DIGEST_CLAIM_TTL
+            )
+            if status == "sent" or (status == "sending" and not stale):
+                return str(status)
+            await store.mutate(
+                [m.patch(doc_id, if_revision_id=doc["_rev"], set=fields)],
+                return_documents=False,
+                idempotent=True,
+            )
+            return None
+        except (RevisionConflict, DocumentExists, DocumentMissing):
+            continue
+    return "sending"
+
+
+async def settle_digest_day(
+    store: DocumentStore, day: str, *, delivered: bool, now: datetime
+) -> None:
+    """After the send: `sent` for the rest of the day, or the claim given back (deleted)
+    so the next run, or a retry of this one, sends it."""
+    doc_id = digest_day_id(day)
+    if delivered:
+        mutation = m.patch(doc_id, set={"status": "sent", "sentAt": format_timestamp(now)})
+    else:
+        mutation = m.delete(doc_id)
+    try:
+        await store.mutate([mutation], return_documents=False, idempotent=True)
+    except DocumentMissing:
+        logger.warning("reorder digest claim for %s vanished before it was settled", day)
+
+
 def reorder_message(
     line: StockLine, *, available: int, suggested: int, at: datetime
 ) -> dict[str, Any]:
@@ -286,22 +342,28 @@ class ReorderAlerts:
         )
 
     async def digest(self, *, now: datetime) -> dict[str, Any]:
-        """Send the list of everything at or below its point; returns what was sent and
-        whether it got through."""
+        """Send the list of everything at or below its point, once per UTC day whichever
+        process the cron reaches: the day is claimed in the store first (`claim_digest_day`).
+        Returns what was (or would have been) sent, whether it got through, and why not."""
         report = await reorder_report(
             self.store, now=now, days=DEFAULT_WINDOW_DAYS, default_threshold=self.default_threshold
         )
         payload = digest_message(report.items, at=now)
+        day = format_timestamp(now)[:10]
+        claimed = await claim_digest_day(self.store, day, now=now)
+        if claimed is not None:
+            return {"payload": payload, "delivered": False, "already": claimed}
         delivery = await self.sender.send(payload)
+        await settle_digest_day(self.store, day, delivered=delivery.delivered, now=now)
         if not delivery.delivered and self.errors is not None:
             await self.errors.log_error(
                 "webhook_processing",
                 "medium",
                 f"Reorder digest not delivered after {delivery.attempts} attempt(s) "
                 f"({delivery.error}).",
-                dedupe_key=f"reorder-digest:{format_timestamp(now)[:10]}",
+                dedupe_key=f"reorder-digest:{day}",
             )
-        return {"payload": payload, "delivered": delivery.delivered}
+        return {"payload": payload, "delivered": delivery.delivered, "already": None}
 
     async def drain(self) -> None:
         while self._tasks:

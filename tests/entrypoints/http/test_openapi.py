@@ -10,6 +10,7 @@ ROUTES = {
     ("post", "/api/reserve-stock"),
     ("post", "/api/release-stock"),
     ("get", "/api/stock-status"),
+    ("get", "/api/stock-stream"),
     ("post", "/api/stock-status"),
     ("get", "/api/inventory-health"),
     ("post", "/api/inventory-health"),
@@ -79,7 +80,7 @@ async def test_protected_routes_declare_their_security(client: httpx.AsyncClient
         "stripeSignature",
         "sanitySignature",
     }
-    public = {"/api/health", "/api/inventory-health", "/api/stock-status"}
+    public = {"/api/health", "/api/inventory-health", "/api/stock-status", "/api/stock-stream"}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if path in public and method == "get":
