@@ -58,6 +58,7 @@ from service.engine.model.states import (
     worst_state,
 )
 from service.engine.model.stock import ProductStock
+from service.engine.operations.cart_check import CartCheckResult
 from service.engine.operations.editor_change import (
     EditorChange,
     ProductChangeResult,
@@ -92,6 +93,7 @@ __all__ = [
     "SERVICE_TRANSACTION_PREFIX",
     "STOCK_STATE_RANK",
     "AdjustResult",
+    "CartCheckResult",
     "CleanupReport",
     "CommitResult",
     "ConflictRetriesExhausted",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from schemas.operations import CommitRequest, CommitResult, ItemChange, ShortfallOutcome
 from schemas.reservation import SOLD, ReservationItem, ShortfallLine, StockReservation
 from service.engine.errors import ReservationNotFound
+from service.engine.model import transitions
 from service.engine.model.holds import load_reservation, save_reservation
 from service.engine.model.plan import Plan
 
@@ -69,17 +70,17 @@ def plan_commit(
         # Paid already: every later delivery of the payment is the same payment.
         return plan.succeed(commit_result(reservation, replayed=True))
     late = reservation.status != "active"
-    items: list[ReservationItem] = []
+    taken_by_item: dict[str, int] = {}
+    recorded: dict[str, dict[str, object]] = {}
     shortfall: list[ShortfallLine] = []
     owed_any = False
     for item in reservation.items:
         paid = item.held
         taken, owed = _take(plan, reservation, item, paid, late)
-        update: dict[str, object] = {"committed_quantity": taken}
+        taken_by_item[item.key] = taken
         if owed or item.backordered is not None:
-            update["backorder_quantity"] = owed
+            recorded.setdefault(item.key, {})["backorder_quantity"] = owed
             owed_any = owed_any or owed > 0
-        items.append(item.model_copy(update=update))
         if taken + owed < paid:
             shortfall.append(
                 ShortfallLine(
@@ -92,17 +93,17 @@ def plan_commit(
                     missing=paid - taken - owed,
                 )
             )
-    updated = reservation.model_copy(
-        update={
-            "status": "committed",
-            "committed_at": plan.now,
-            "items": items,
-            "payment_ref": request.payment_ref,
-            "late_commit": late or None,
-            "shortfall": shortfall,
-            "open_backorder": True if owed_any else None,
-        }
+    updated = transitions.commit(
+        reservation,
+        plan.now,
+        taken=taken_by_item,
+        payment_ref=request.payment_ref,
+        shortfall=shortfall,
     )
+    if recorded:
+        updated = transitions.with_item_fields(
+            updated, recorded, open_backorder=True if owed_any else None
+        )
     if shortfall:
         plan.log_error(
             "stock_deduction",

@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from schemas.operations import ReleaseRequest, ReleaseResult
-from schemas.reservation import ReservationItem, StockReservation
+from schemas.reservation import StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
+from service.engine.model import transitions
 from service.engine.model.holds import (
     give_back,
     load_reservation,
@@ -24,8 +25,7 @@ def expire_hold(plan: Plan[Any], reservation: StockReservation, grace: timedelta
     if not is_overdue(reservation, plan.now, grace):
         return False
     give_back(plan, reservation, {item.key: item.held for item in reservation.items}, "expiry")
-    reservation = reservation.model_copy(update={"status": "expired", "expired_at": plan.now})
-    save_reservation(plan, reservation)
+    save_reservation(plan, transitions.expire(reservation, plan.now))
     return True
 
 
@@ -35,14 +35,6 @@ def plan_expire(plan: Plan[bool], reservation_id: str, *, grace: timedelta) -> P
     if reservation is None:
         return plan.succeed(False)
     return plan.succeed(expire_hold(plan, reservation, grace))
-
-
-def _shrunk(item: ReservationItem, quantity: int) -> ReservationItem:
-    """The item after `quantity` of its held units were given back (beyond stock first)."""
-    update: dict[str, object] = {"released_quantity": item.released_quantity + quantity}
-    if item.backordered is not None:
-        update["backordered"] = item.backordered - split_held(item, quantity)[1]
-    return item.model_copy(update=update)
 
 
 def plan_release(
@@ -60,14 +52,17 @@ def plan_release(
         if request.lines is None
         else match_lines(plan, reservation, request.lines, held, "release")
     )
-    whole = all(wanted.get(key, 0) == quantity for key, quantity in held.items())
     released = give_back(plan, reservation, wanted, "release")
-    if whole:
-        # Items keep what the cart held when it left `active`: a late payment needs it.
-        updated = reservation.model_copy(update={"status": "released", "released_at": plan.now})
-    else:
-        items = [_shrunk(item, wanted.get(item.key, 0)) for item in reservation.items]
-        updated = reservation.model_copy(update={"items": items})
+    updated = transitions.release(reservation, plan.now, wanted)
+    if updated.status == "active":
+        # Still held: units beyond stock were given back first.
+        shrunk = {
+            item.key: {"backordered": item.backordered - split_held(item, wanted[item.key])[1]}
+            for item in reservation.items
+            if item.backordered is not None and wanted.get(item.key, 0) > 0
+        }
+        if shrunk:
+            updated = transitions.with_item_fields(updated, shrunk)
     save_reservation(plan, updated)
     return plan.succeed(
         ReleaseResult(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from schemas.ledger import LedgerEntryType
 from schemas.operations import ItemChange, RestoreRequest, RestoreResult
-from schemas.reservation import SOLD, RefundEntry, RestoreReason
+from schemas.reservation import SOLD, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
-from service.engine.model.backorders import put_back, still_open, with_cancelled
+from service.engine.model import transitions
+from service.engine.model.backorders import put_back, still_open
 from service.engine.model.holds import load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
@@ -51,11 +52,10 @@ def plan_restore(
         else match_lines(plan, reservation, request.lines, restorable, "restore")
     )
     restored: list[ItemChange] = []
-    items = []
+    cancelled: dict[str, dict[str, object]] = {}
     for item in reservation.items:
         quantity = wanted.get(item.key, 0)
         if quantity <= 0:
-            items.append(item)
             continue
         restored.append(
             ItemChange(
@@ -67,9 +67,7 @@ def plan_restore(
         )
         stock = plan.product(item.product_id)
         cell = stock.find_item(item) if stock else None
-        item = item.model_copy(update={"restored_quantity": item.restored_quantity + quantity})
         if stock is None or cell is None:
-            items.append(item)
             plan.log_error(
                 "stock_restore",
                 "high",
@@ -79,7 +77,7 @@ def plan_restore(
                 product_id=item.product_id,
             )
             continue
-        cancelled = put_back(
+        cancel = put_back(
             plan,
             stock,
             cell,
@@ -89,28 +87,20 @@ def plan_restore(
             reference=request.reference,
             reason=f"{request.reason} for session {reservation.session_id}",
         )
-        items.append(with_cancelled(item, cancelled))
-    fully = all(item.restorable == 0 for item in items)
-    update: dict[str, object] = {
-        "items": items,
-        "status": "refunded" if fully else "partially_refunded",
-        "open_backorder": still_open(items, reservation.open_backorder),
-        "refunds": [
-            *reservation.refunds,
-            RefundEntry(
-                key=f"r{len(reservation.refunds)}",
-                reference=request.reference,
-                reason=request.reason,
-                quantity=sum(change.quantity for change in restored),
-                at=plan.now,
-            ),
-        ],
-    }
-    if fully and reservation.refunded_at is None:
-        update["refunded_at"] = plan.now
-    elif not fully and reservation.partially_refunded_at is None:
-        update["partially_refunded_at"] = plan.now
-    updated = reservation.model_copy(update=update)
+        if cancel:
+            cancelled[item.key] = {"backorder_cancelled": (item.backorder_cancelled or 0) + cancel}
+    updated = transitions.restore(
+        reservation,
+        plan.now,
+        added={key: quantity for key, quantity in wanted.items() if quantity > 0},
+        reference=request.reference,
+        reason=request.reason,
+    )
+    if cancelled:
+        updated = transitions.with_item_fields(updated, cancelled)
+        updated = updated.model_copy(
+            update={"open_backorder": still_open(updated.items, reservation.open_backorder)}
+        )
     save_reservation(plan, updated)
     return plan.succeed(
         RestoreResult(
