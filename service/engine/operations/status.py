@@ -90,7 +90,7 @@ async def read_status(
                 )
             )
             continue
-        products.append(product_status(stock, name, settings.low_stock_threshold))
+        products.append(product_status(stock, name, settings.low_stock_threshold, today=now.date()))
     return StatusResult(
         products=products,
         not_found=not_found,
