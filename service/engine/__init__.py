@@ -41,11 +41,14 @@ from service.engine.errors import (
     InvalidAdjustment,
     InvalidRequest,
     InventoryError,
+    OutcomeUnknown,
     ProductNotFound,
+    ProductQuarantined,
     ReservationConflict,
     ReservationNotActive,
     ReservationNotCommitted,
     ReservationNotFound,
+    RetryLater,
     VariantNotFound,
 )
 from service.engine.inventory import Inventory
@@ -58,6 +61,7 @@ from service.engine.model.states import (
     worst_state,
 )
 from service.engine.model.stock import ProductStock
+from service.engine.operations.cart_check import CartCheckResult
 from service.engine.operations.editor_change import (
     EditorChange,
     ProductChangeResult,
@@ -92,6 +96,7 @@ __all__ = [
     "SERVICE_TRANSACTION_PREFIX",
     "STOCK_STATE_RANK",
     "AdjustResult",
+    "CartCheckResult",
     "CleanupReport",
     "CommitResult",
     "ConflictRetriesExhausted",
@@ -113,9 +118,11 @@ __all__ = [
     "LineOutcome",
     "LineRequest",
     "MutationPacing",
+    "OutcomeUnknown",
     "PaymentIntentResult",
     "ProductChangeResult",
     "ProductNotFound",
+    "ProductQuarantined",
     "ProductStatus",
     "ProductStock",
     "PurgeResult",
@@ -128,6 +135,7 @@ __all__ = [
     "ReservationNotFound",
     "ReserveResult",
     "RestoreResult",
+    "RetryLater",
     "StatusResult",
     "VariantNotFound",
     "VariantStatus",

@@ -46,6 +46,7 @@ from schemas.refunds import RefundFacts, RefundsResult
 from schemas.reservation import RestoreReason, StockReservation
 from schemas.stock_csv import ImportRow
 from service.engine.operations import adjust as adjust_op
+from service.engine.operations import cart_check as cart_check_op
 from service.engine.operations import error_logs as error_logs_op
 from service.engine.operations import payment as payment_op
 from service.engine.operations import reconcile as reconcile_op
@@ -55,6 +56,7 @@ from service.engine.operations import restore as restore_op
 from service.engine.operations import status as status_op
 from service.engine.operations import stock_import as stock_import_op
 from service.engine.operations import sweep as sweep_op
+from service.engine.operations.cart_check import CartCheckResult
 from service.engine.operations.commit import CommitCall, Committing
 from service.engine.operations.context import EngineContext
 from service.engine.operations.reserve import Reserving
@@ -315,6 +317,13 @@ class Inventory:
             idempotency_key=idempotency_key,
             progress=progress,
         )
+
+    async def check_cart(self, lines: Sequence[LineRequest]) -> CartCheckResult:
+        """Judge cart lines as a reserve would, on a fresh read, holding nothing: one
+        outcome per line in order (lines of one product and size judged on their total;
+        codes and messages as a reserve's). Raises `InvalidRequest` beyond
+        `settings.status_max_products` different products."""
+        return await cart_check_op.check_cart(self._ctx, lines)
 
     async def status(self, product_ids: Sequence[str]) -> StatusResult:
         """Total, reserved, available (never below 0) and state per product and variant.
