@@ -11,17 +11,26 @@ from typing import Literal
 
 from pydantic import Field
 
-from schemas.base import Model, Timestamp
-from schemas.reservation import ReservationStatus, RestoreReason
+from schemas.base import Model, Timestamp, WholeNumber
+from schemas.product import InventoryPolicy, Quarantine
+from schemas.reservation import Fulfilment, ReservationStatus, RestoreReason
+
+
+def _unset(value: object) -> bool:
+    """Fields added for policies and locations are left out when unset, so answers about
+    products without them read exactly as before."""
+    return value is None
+
 
 AdjustReason = Literal["restock", "correction", "damage", "return", "initial"]
-StockState = Literal["in_stock", "low_stock", "out_of_stock"]
+StockState = Literal["in_stock", "low_stock", "out_of_stock", "backorder", "preorder"]
 LineCode = Literal[
     "ok",
     "insufficient_stock",
     "product_not_found",
     "variant_not_found",
     "variant_required",
+    "product_quarantined",
 ]
 
 
@@ -34,7 +43,7 @@ class LineRequest(Model):
     """
 
     product_id: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=1)
+    quantity: WholeNumber = Field(ge=1)
     variant_key: str | None = Field(default=None, max_length=200)
     size: str | None = Field(default=None, max_length=100)
 
@@ -51,6 +60,21 @@ class LineOutcome(Model):
     available: int
     code: LineCode = "ok"
     message: str = ""
+    backordered: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units not covered by stock (products with an inventory policy only).",
+    )
+    fulfilment: Fulfilment | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="stock, backorder or preorder (products with a policy only).",
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that could still be sold beyond stock, before this.",
+    )
 
 
 class ItemChange(Model):
@@ -100,6 +124,11 @@ class CommitResult(Model):
     payment_ref: str | None
     late: bool = Field(default=False, description="The hold had been released or had expired.")
     committed: list[ItemChange]
+    backordered: list[ItemChange] | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Paid units owed as backorders (not taken from stock).",
+    )
     shortfall: list[ShortfallOutcome] = Field(default_factory=list)
     replayed: bool = False
 
@@ -132,6 +161,16 @@ class AdjustResult(Model):
     reserved: int
     available: int
     ledger_id: str | None = Field(default=None, description="None when nothing changed.")
+    backorder_filled: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units of this restock that filled open backorders first.",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units still owed on backorder (products with a policy).",
+    )
     replayed: bool = False
 
 
@@ -150,6 +189,14 @@ class CellDrift(Model):
     size: str | None = None
     recorded: int
     expected: int
+    counter: str | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="The counter repaired, when not `reservedQuantity`.",
+    )
+    location: str | None = Field(
+        exclude_if=_unset, default=None, description="Stock location (`_id`), if any."
+    )
 
 
 class ReconcileResult(Model):
@@ -162,6 +209,16 @@ class ReconcileResult(Model):
         default_factory=list, description="Products changed too recently to judge; next run."
     )
     failed: list[str] = Field(default_factory=list)
+    quarantined: list[Quarantine] = Field(
+        default_factory=list,
+        description="Products whose stock fields cannot be read: skipped until an editor "
+        "fixes the field named.",
+    )
+
+    @property
+    def unsettled(self) -> bool:
+        """Whether anything was left for a later run or a person (the CLI's exit code)."""
+        return bool(self.settling or self.failed or self.quarantined)
 
 
 class PurgeResult(Model):
@@ -177,6 +234,20 @@ class VariantStatus(Model):
     reserved: int
     available: int
     state: StockState
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset, default=None, description="Products with an inventory policy only."
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
 
 
 class ProductStatus(Model):
@@ -190,19 +261,47 @@ class ProductStatus(Model):
     available: int
     state: StockState
     low_stock_threshold: int
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset, default=None, description="Products with an inventory policy only."
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
     variants: list[VariantStatus] | None = None
+
+
+class QuarantinedStatus(Model):
+    """A product named in a status request whose stock fields cannot be read."""
+
+    product_id: str = Field(description="The product as the caller named it (`_id` or slug).")
+    id: str = Field(description="The product's `_id`.")
+    title: str
+    field: str = Field(description="The field in Sanity's path syntax, e.g. variants[2].size.")
+    reason: str
 
 
 class StatusResult(Model):
     products: list[ProductStatus]
     not_found: list[str] = Field(default_factory=list)
+    quarantined: list[QuarantinedStatus] = Field(
+        default_factory=list,
+        description="Named products whose stock fields cannot be read (field and reason).",
+    )
     checked_at: Timestamp
 
 
 class ReserveRequest(Model):
     session_id: str = Field(min_length=1)
     lines: list[LineRequest]
-    ttl_seconds: int | None = Field(default=None, ge=1)
+    ttl_seconds: WholeNumber | None = Field(default=None, ge=1)
 
 
 class ReleaseRequest(Model):
@@ -226,8 +325,8 @@ class AdjustRequest(Model):
     product_id: str = Field(min_length=1)
     variant_key: str | None = None
     size: str | None = None
-    set_to: int | None = None
-    delta: int | None = None
+    set_to: WholeNumber | None = None
+    delta: WholeNumber | None = None
     reason: AdjustReason
     actor: str = "system"
     note: str | None = None

@@ -17,9 +17,10 @@ from cms_client import mutations as m
 from cms_client.ids import is_published
 from cms_client.store import Document, Mutation
 from schemas.ids import error_id, error_id_for_key, ledger_id
-from schemas.ledger import RESERVED_TYPES, InventoryTransaction, LedgerEntryType
+from schemas.ledger import BACKORDER_TYPES, RESERVED_TYPES, InventoryTransaction, LedgerEntryType
+from schemas.product import Quarantine
 from schemas.records import ErrorLog, ErrorType, Severity
-from service.engine.errors import InventoryError
+from service.engine.errors import InventoryError, ProductQuarantined
 from service.engine.model.snapshot import Snapshot
 from service.engine.model.stock import Cell, ProductStock
 
@@ -33,6 +34,8 @@ class Plan(Generic[R]):
         #: Unique per attempt: names the ledger entries and the store transaction.
         self.token = token
         self._products: dict[str, ProductStock | None] = {}
+        #: Products read whose stock fields cannot be interpreted (`product` gives None).
+        self.quarantined: dict[str, Quarantine] = {}
         self._updates: dict[str, dict[str, Any]] = {}
         self._creates: dict[str, Mutation] = {}
         self._ledger: list[InventoryTransaction] = []
@@ -53,8 +56,20 @@ class Plan(Generic[R]):
             if doc is None or doc.get("_type") != "product" or not is_published(product_id):
                 self._products[product_id] = None
             else:
-                self._products[product_id] = ProductStock(doc, self.snapshot.copies_of(product_id))
+                try:
+                    stock = ProductStock(doc, self.snapshot.copies_of(product_id))
+                except ProductQuarantined as exc:
+                    # Holds on it are given back or sold as for a product that is gone
+                    # (logged); reserve and adjust refuse it by name (`refuse_quarantined`).
+                    self.quarantined[product_id] = exc.quarantine
+                    stock = None
+                self._products[product_id] = stock
         return self._products[product_id]
+
+    def refuse_quarantined(self, product_id: str | None) -> None:
+        """Raise `ProductQuarantined` when `product_id` was read and is quarantined."""
+        if product_id is not None and product_id in self.quarantined:
+            raise ProductQuarantined(self.quarantined[product_id])
 
     def move(
         self,
@@ -64,15 +79,34 @@ class Plan(Generic[R]):
         entry_type: LedgerEntryType,
         stock_change: int = 0,
         reserved_change: int = 0,
+        backordered_change: int = 0,
+        backorder_reserved_change: int = 0,
         reference: str | None = None,
         reason: str | None = None,
         actor: str = "system",
+        location: str | None = None,
     ) -> InventoryTransaction:
         """Change a cell's counters and write the ledger entry that explains it."""
         before_stock, before_reserved = stock.stock(cell), stock.reserved(cell)
-        stock.change(cell, stock=stock_change, reserved=reserved_change)
+        before_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
+        stock.change(
+            cell,
+            stock=stock_change,
+            reserved=reserved_change,
+            backordered=backordered_change,
+            backorder_reserved=backorder_reserved_change,
+        )
         return self._entry(
-            stock, cell, entry_type, before_stock, before_reserved, reference, reason, actor
+            stock,
+            cell,
+            entry_type,
+            before_stock,
+            before_reserved,
+            reference,
+            reason,
+            actor,
+            before_owed=before_owed,
+            location=location,
         )
 
     def repair_reserved(
@@ -94,6 +128,31 @@ class Plan(Generic[R]):
             "system",
         )
 
+    def repair_counter(
+        self,
+        stock: ProductStock,
+        cell: Cell,
+        field: str,
+        expected: int,
+        *,
+        reference: str | None = None,
+    ) -> InventoryTransaction:
+        """Set a drifted backorder counter (published and copies), with a ledger entry."""
+        before_stock, before_reserved = stock.stock(cell), stock.reserved(cell)
+        before_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
+        stock.repair_counter(cell, field, expected)
+        return self._entry(
+            stock,
+            cell,
+            "reconcile",
+            before_stock,
+            before_reserved,
+            reference,
+            f"{field} recomputed from the reservations",
+            "system",
+            before_owed=before_owed,
+        )
+
     def _entry(
         self,
         stock: ProductStock,
@@ -106,13 +165,20 @@ class Plan(Generic[R]):
         actor: str,
         *,
         entry_id: str | None = None,
+        before_owed: tuple[int, int] | None = None,
+        location: str | None = None,
     ) -> InventoryTransaction:
         after_stock, after_reserved = stock.stock(cell), stock.reserved(cell)
-        change = (
-            after_reserved - before_reserved
-            if entry_type in RESERVED_TYPES
-            else after_stock - before_stock
-        )
+        after_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
+        before_owed = before_owed or after_owed
+        if entry_type in BACKORDER_TYPES:
+            change = after_owed[0] - before_owed[0]
+        elif entry_type in RESERVED_TYPES:
+            # Units held: from stock, plus (policies) beyond it.
+            change = after_reserved - before_reserved + after_owed[1] - before_owed[1]
+        else:
+            change = after_stock - before_stock
+        owed = stock.has_policy(cell) or before_owed != after_owed
         entry = InventoryTransaction(
             id=entry_id or ledger_id(self.token, len(self._ledger)),
             product_id=stock.id,
@@ -125,6 +191,9 @@ class Plan(Generic[R]):
             new_stock_quantity=after_stock,
             previous_reserved_quantity=before_reserved,
             new_reserved_quantity=after_reserved,
+            previous_backordered_quantity=before_owed[0] if owed else None,
+            new_backordered_quantity=after_owed[0] if owed else None,
+            location=location,
             reason=reason,
             reference_id=reference,
             actor=actor,
@@ -205,6 +274,7 @@ class Plan(Generic[R]):
         twin._creates = dict(self._creates)
         twin._ledger = list(self._ledger)
         twin._errors = self._errors
+        twin.quarantined = dict(self.quarantined)
         twin._deterministic_create = self._deterministic_create
         return twin
 
@@ -215,6 +285,7 @@ class Plan(Generic[R]):
         self._creates = fork._creates
         self._ledger = fork._ledger
         self._errors = fork._errors
+        self.quarantined = fork.quarantined
         self._deterministic_create = fork._deterministic_create
 
     # -- outcome ---------------------------------------------------------------------------

@@ -14,9 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from schemas.operations import CellDrift
+from schemas.product import Quarantine
 from service.engine.model.holds import load_reservation
 from service.engine.model.plan import Plan
-from service.engine.model.stock import Cell, ProductStock
+from service.engine.model.stock import (
+    BACKORDER_RESERVED_FIELD,
+    BACKORDERED_FIELD,
+    Cell,
+    ProductStock,
+)
 
 
 @dataclass
@@ -26,6 +32,8 @@ class ProductReconcile:
     negative_stock: list[CellDrift] = field(default_factory=list)
     stale_copies: list[str] = field(default_factory=list)
     settling: bool = False
+    #: Why the product's stock fields cannot be read (it is skipped, not repaired).
+    quarantine: Quarantine | None = None
 
 
 def expected_reserved(
@@ -42,17 +50,59 @@ def expected_reserved(
                 continue
             cell = stock.find_item(item)
             if cell is not None:
-                expected[cell.ident] += item.held
+                expected[cell.ident] += item.held - item.held_backordered
     return expected
 
 
-def _drift(cell: Cell, recorded: int, expected: int) -> CellDrift:
+def expected_owed(
+    plan: Plan[ProductReconcile], stock: ProductStock, reservation_ids: Sequence[str]
+) -> dict[str, tuple[int, int]]:
+    """Per cell: (paid units still owed, units held beyond stock), from the reservations."""
+    owed = {cell.ident: [0, 0] for cell in stock.cells()}
+    for reservation_id in reservation_ids:
+        reservation = load_reservation(plan, reservation_id)
+        if reservation is None:
+            continue
+        for item in reservation.items:
+            cell = stock.find_item(item) if item.product_id == stock.id else None
+            if cell is None:
+                continue
+            owed[cell.ident][0] += item.open_backorder
+            if reservation.status == "active":
+                owed[cell.ident][1] += item.held_backordered
+    return {ident: (pair[0], pair[1]) for ident, pair in owed.items()}
+
+
+def _repair_owed(
+    plan: Plan[ProductReconcile],
+    stock: ProductStock,
+    cell: Cell,
+    expected: tuple[int, int],
+    outcome: ProductReconcile,
+) -> None:
+    """Backorder counters drift like reserved ones (a stale publish): set them from the
+    reservations, with a `reconcile` ledger entry each."""
+    for counter, recorded, value in (
+        (BACKORDERED_FIELD, stock.backordered(cell), expected[0]),
+        (BACKORDER_RESERVED_FIELD, stock.backorder_reserved(cell), expected[1]),
+    ):
+        stale = stock.stale_copies(cell, value, counter)
+        if recorded == value and not stale:
+            continue
+        plan.repair_counter(stock, cell, counter, value, reference="reconcile")
+        outcome.stale_copies.extend(s for s in stale if s not in outcome.stale_copies)
+        if recorded != value:
+            outcome.repaired.append(_drift(cell, recorded, value, counter))
+
+
+def _drift(cell: Cell, recorded: int, expected: int, field: str | None = None) -> CellDrift:
     return CellDrift(
         product_id=cell.product_id,
         variant_key=cell.variant_key,
         size=cell.size,
         recorded=recorded,
         expected=expected,
+        counter=field,
     )
 
 
@@ -72,13 +122,16 @@ def plan_reconcile_product(
     outcome = ProductReconcile(product_id)
     stock = plan.product(product_id)
     if stock is None:
+        outcome.quarantine = plan.quarantined.get(product_id)
         return plan.succeed(outcome)
     updated = _timestamp(stock.doc.get("_updatedAt"))
     if changed_after is not None and updated is not None and updated > changed_after:
         outcome.settling = True
         return plan.succeed(outcome)
     expected = expected_reserved(plan, stock, reservation_ids)
+    owed = expected_owed(plan, stock, reservation_ids)
     for cell in stock.cells():
+        _repair_owed(plan, stock, cell, owed.get(cell.ident, (0, 0)), outcome)
         recorded = stock.reserved(cell)
         stale = stock.stale_copies(cell, expected[cell.ident])
         if recorded != expected[cell.ident] or stale:
@@ -131,3 +184,18 @@ def negative_stock_log(plan: Plan[str], title: str, outcome: ProductReconcile) -
         dedupe_key=f"negative-stock:{outcome.product_id}:{values}",
     )
     return plan.succeed(log_id)
+
+
+def quarantine_log(plan: Plan[str], quarantine: Quarantine) -> Plan[str]:
+    """One errorLog per document and cause: its id comes from the product and the field and
+    reason, so every later run (and every route that meets it) finds it already there."""
+    plan.log_error(
+        "stock_validation",
+        "high",
+        f"{quarantine.title}: {quarantine.field} {quarantine.reason}. stocksync skips this "
+        "product (no stock shown or changed) until the field is fixed in the Studio.",
+        details=quarantine.to_json_dict(),
+        product_id=quarantine.product_id,
+        dedupe_key=f"quarantine:{quarantine.product_id}:{quarantine.field}:{quarantine.reason}",
+    )
+    return plan.succeed(quarantine.product_id)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from schemas.operations import LineCode, LineOutcome, LineRequest, ReserveRequest, ReserveResult
+from schemas.product import Quarantine
 from schemas.reservation import ReservationItem, StockReservation
 from service.engine.errors import (
     InsufficientStock,
@@ -68,6 +69,8 @@ class _Merged:
     cell: Cell | None = None
     code: LineCode = "ok"
     refs: list[str] = field(default_factory=list)
+    #: Why the product cannot be read (`code` is then `product_quarantined`).
+    quarantine: Quarantine | None = None
 
 
 def _merge(
@@ -75,15 +78,35 @@ def _merge(
     lines: Sequence[LineRequest],
     resolved: Mapping[str, str | None],
     per_line: list[_Merged] | None = None,
+    *,
+    refuse_quarantined: bool = True,
 ) -> list[_Merged]:
-    """Lines merged per product/variant; `per_line` receives each line's merged entry."""
+    """Lines merged per product/variant; `per_line` receives each line's merged entry.
+
+    A quarantined product (design rule 10) makes a reserve refuse by name
+    (`ProductQuarantined`); judged without refusing, its lines say `product_quarantined`.
+    """
     merged: dict[tuple[str, ...], _Merged] = {}
     for line in lines:
         product_id = resolved.get(line.product_id)
         stock = plan.product(product_id) if product_id else None
+        if refuse_quarantined:
+            plan.refuse_quarantined(product_id)
         size = line.size.strip() if line.size and line.size.strip() else None
-        if stock is None:
-            key: tuple[str, ...] = ("?", line.product_id, line.variant_key or "", size or "")
+        odd = plan.quarantined.get(product_id) if product_id else None
+        key: tuple[str, ...]
+        if odd is not None:
+            key = ("!", odd.product_id, line.variant_key or "", size or "")
+            entry = _Merged(
+                line.product_id,
+                0,
+                line.variant_key,
+                size,
+                code="product_quarantined",
+                quarantine=odd,
+            )
+        elif stock is None:
+            key = ("?", line.product_id, line.variant_key or "", size or "")
             entry = _Merged(line.product_id, 0, line.variant_key, size, code="product_not_found")
         else:
             found = stock.find(line.variant_key, size)
@@ -103,30 +126,51 @@ def _merge(
     return list(merged.values())
 
 
-def _outcome(line: _Merged) -> LineOutcome:
+def _outcome(line: _Merged, today: date) -> LineOutcome:
     stock, cell = line.stock, line.cell
+    odd_id = line.quarantine.product_id if line.quarantine else None
+    odd_title = line.quarantine.title if line.quarantine else None
     name = (stock.title if stock else None) or line.ref
     available = stock.available(cell) if stock and cell else 0
     code: LineCode = line.code
-    if code == "ok" and available < line.quantity:
+    beyond = max(0, line.quantity - available)
+    # Policies (backorder, preorder) sell beyond stock up to what the limit leaves.
+    can_owe = stock.backorder_available(cell) if stock and cell else 0
+    if code == "ok" and beyond > 0 and can_owe is not None and beyond > can_owe:
         code = "insufficient_stock"
+    extra: dict[str, object] = {}
+    if stock is not None and cell is not None and stock.has_policy(cell):
+        extra = {
+            "backordered": beyond if code == "ok" else 0,
+            "fulfilment": stock.fulfilment(cell, beyond if code == "ok" else 0, today),
+            "backorder_available": can_owe,
+        }
     if code == "insufficient_stock":
         what = f"{name} size {line.size}" if line.size else name
         message = f"Insufficient stock for {what}: requested {line.quantity}, available {available}"
+        if can_owe:
+            message += f" (and {can_owe} more on backorder)"
     elif code == "ok":
         message = ""
+    elif line.quarantine is not None:
+        odd = line.quarantine
+        message = (
+            f"{odd.title} cannot be sold now: its {odd.field} {odd.reason} "
+            "(quarantined until fixed in the Studio)"
+        )
     else:
         message = _MESSAGES[code].format(name=name, size=line.size or line.variant_key)
     return LineOutcome(
         product_id=line.ref,
-        resolved_id=stock.id if stock else None,
-        title=stock.title if stock else None,
+        resolved_id=stock.id if stock else odd_id,
+        title=stock.title if stock else odd_title,
         variant_key=line.variant_key,
         size=line.size,
         requested=line.quantity,
         available=available,
         code=code,
         message=message,
+        **extra,
     )
 
 
@@ -137,8 +181,8 @@ def judge_lines(
     outcome per line in order: lines of one product/variant are judged on their total,
     exactly as a reserve judges them (the cart check asks this; nothing is held)."""
     per_line: list[_Merged] = []
-    merged = _merge(plan, lines, resolved, per_line)
-    outcomes = {id(line): _outcome(line) for line in merged}
+    merged = _merge(plan, lines, resolved, per_line, refuse_quarantined=False)
+    outcomes = {id(line): _outcome(line, plan.now.date()) for line in merged}
     return [outcomes[id(line)] for line in per_line]
 
 
@@ -230,20 +274,22 @@ def plan_reserve(
         hold = load_reservation(plan, hold_id)
         if hold is not None and expire_hold(plan, hold, settings.expire_grace):
             reclaimed.append(hold.session_id)
-    outcomes = [_outcome(line) for line in merged]
+    outcomes = [_outcome(line, plan.now.date()) for line in merged]
     if any(outcome.code != "ok" for outcome in outcomes):
         plan.short_products = sorted(
             {o.resolved_id for o in outcomes if o.code == "insufficient_stock" and o.resolved_id}
         )
         return plan.fail(InsufficientStock(outcomes))
     items: list[ReservationItem] = []
-    for index, line in enumerate(merged):
+    for index, (line, outcome) in enumerate(zip(merged, outcomes, strict=True)):
         assert line.stock is not None and line.cell is not None  # every outcome is ok
+        beyond = outcome.backordered or 0
         plan.move(
             line.stock,
             line.cell,
             entry_type="reservation",
-            reserved_change=line.quantity,
+            reserved_change=line.quantity - beyond,
+            backorder_reserved_change=beyond,
             reference=request.session_id,
         )
         items.append(
@@ -254,6 +300,8 @@ def plan_reserve(
                 size=line.cell.size,
                 title=line.stock.title,
                 quantity=line.quantity,
+                backordered=outcome.backordered,
+                fulfilment=outcome.fulfilment,
             )
         )
     result = ReserveResult(

@@ -7,6 +7,7 @@ from schemas.operations import RestoreRequest, RestoreResult
 from schemas.reservation import SOLD, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
 from service.engine.model import transitions
+from service.engine.model.backorders import put_back, still_open
 from service.engine.model.holds import (
     item_moves,
     load_reservation,
@@ -63,15 +64,20 @@ def plan_restore(
         severity="high",
         message="cannot restore stock of a product or variant that no longer exists",
     )
-    for _item, quantity, stock, cell in movable:
-        plan.move(
+    cancelled: dict[str, dict[str, object]] = {}
+    for item, quantity, stock, cell in movable:
+        cancel = put_back(
+            plan,
             stock,
             cell,
+            item,
+            quantity,
             entry_type=_ENTRY_TYPE[request.reason],
-            stock_change=quantity,
             reference=request.reference,
             reason=f"{request.reason} for session {reservation.session_id}",
         )
+        if cancel:
+            cancelled[item.key] = {"backorder_cancelled": (item.backorder_cancelled or 0) + cancel}
     updated = transitions.restore(
         reservation,
         plan.now,
@@ -79,6 +85,11 @@ def plan_restore(
         reference=request.reference,
         reason=request.reason,
     )
+    if cancelled:
+        updated = transitions.with_item_fields(updated, cancelled)
+        updated = updated.model_copy(
+            update={"open_backorder": still_open(updated.items, reservation.open_backorder)}
+        )
     save_reservation(plan, updated)
     return plan.succeed(
         RestoreResult(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.types import DecoratedCallable
 from pydantic import BaseModel
 
@@ -24,12 +24,14 @@ from service.entrypoints.http.security import staff_caller
 from service.entrypoints.http.staff_models import (
     AdjustRequestBody,
     AdjustResponse,
+    BackordersResponse,
     ErrorLogsResponse,
     HistoryResponse,
     ReconcileResponse,
     ReservationsResponse,
     ResolveResponse,
 )
+from service.read_models.backorders import open_backorders
 from service.read_models.error_logs import list_error_logs, view
 from service.read_models.history import HistoryFilter, product_history
 from service.read_models.reservations import list_reservations
@@ -173,6 +175,33 @@ async def reservations(
         cursor=cursor,
     )
     return _answer(ReservationsResponse, listing)
+
+
+@router.get(
+    "/backorders",
+    response_model=BackordersResponse,
+    response_model_exclude_none=True,
+    summary="Open backorders, oldest first (any staff role)",
+    responses=error_responses(*COMMON, *PROTECTED),
+)
+async def backorders(
+    services: ServicesDep,
+    staff: AnyStaff,
+    request: Request,
+    product_id: Annotated[
+        str | None,
+        Query(alias="productId", max_length=200, description="Only this product (`_id`)."),
+    ] = None,
+) -> BackordersResponse:
+    """Paid units still owed (sessionId, productId, size, quantity still open after partial
+    fills, since = when it was paid), in the order a restock fills them."""
+    # One product or none: a repeated or malformed id is refused, not half-read (issue 12).
+    if len(request.query_params.getlist("productId")) > 1:
+        raise validation_error([("productId", "give at most one productId", "too_many")])
+    if product_id is not None and id_problem(product_id) is not None:
+        raise validation_error([("productId", str(id_problem(product_id)), "invalid_id")])
+    listing = await open_backorders(services.store, product_id=product_id)
+    return _answer(BackordersResponse, listing)
 
 
 @_listing("/errors", ErrorLogsResponse, "Error logs, newest first (any staff role)")

@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from schemas.base import WholeNumber
 from schemas.operations import AdjustReason, AdjustResult, ReconcileResult
 from service.engine import HeldRefundsReport
 from service.entrypoints.http.base_models import RequestModel, ResponseModel
+from service.read_models.backorders import BackorderList
 from service.read_models.error_logs import ErrorLogList, ErrorLogView
 from service.read_models.history import ProductHistory
 from service.read_models.reservations import ReservationList
@@ -32,10 +34,10 @@ class AdjustRequestBody(RequestModel):
     product_id: str = Field(min_length=1, max_length=200, description="Slug or `_id`.")
     size: str | None = Field(default=None, max_length=100)
     variant_key: str | None = Field(default=None, max_length=200)
-    set_to: int | None = Field(
+    set_to: WholeNumber | None = Field(
         default=None, ge=0, le=STOCK_CEILING, description="New stock on hand."
     )
-    delta: int | None = Field(
+    delta: WholeNumber | None = Field(
         default=None,
         ge=-STOCK_CEILING,
         le=STOCK_CEILING,
@@ -87,4 +89,8 @@ class ReservationsResponse(ReservationList):
 
 
 class ErrorLogsResponse(ErrorLogList):
+    success: Literal[True] = True
+
+
+class BackordersResponse(BackorderList):
     success: Literal[True] = True

@@ -10,21 +10,29 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from schemas.base import Timestamp
+from schemas.base import Timestamp, WholeNumber
 from schemas.operations import (
     ItemChange,
     LineCode,
     LineOutcome,
     LineRequest,
     ProductStatus,
+    QuarantinedStatus,
     ReleaseResult,
     ReserveResult,
     StockState,
     VariantStatus,
 )
-from schemas.reservation import ReservationStatus
+from schemas.product import InventoryPolicy
+from schemas.reservation import Fulfilment, ReservationStatus
 from service.config import LINES_CEILING, QUANTITY_CEILING, TTL_CEILING_MINUTES
 from service.entrypoints.http.base_models import LineModel, RequestModel, ResponseModel
+
+
+def _unset(value: object) -> bool:
+    """Policy fields show only for products that have a policy (others read as before)."""
+    return value is None
+
 
 ProductRef = Annotated[
     str,
@@ -66,7 +74,7 @@ class StockOperation(LineModel):
     """One cart line (other fields of the line are ignored)."""
 
     product_id: ProductRef
-    quantity: int = Field(
+    quantity: WholeNumber = Field(
         ge=1,
         le=QUANTITY_CEILING,
         description="Units; at most STOCKSYNC_MAX_QUANTITY_PER_LINE (default 50) per product "
@@ -108,7 +116,7 @@ class ReserveStockRequest(RequestModel):
         "product and size are added up before checking.",
     )
     session_id: SessionId
-    expiration_minutes: int | None = Field(
+    expiration_minutes: WholeNumber | None = Field(
         default=None,
         ge=1,
         le=TTL_CEILING_MINUTES,
@@ -124,6 +132,16 @@ class ReservedLine(ResponseModel):
     size: str | None = None
     variant_key: str | None = None
     quantity: int
+    backordered: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units not covered by stock (products with an inventory policy only).",
+    )
+    fulfilment: Fulfilment | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="stock, backorder or preorder (products with a policy only).",
+    )
     available: int = Field(
         description="Units still available to other shoppers once this hold is counted."
     )
@@ -139,6 +157,8 @@ class ReservedLine(ResponseModel):
             quantity=line.requested,
             # The engine reports what it found before holding; the shopper wants what is left.
             available=max(0, line.available - line.requested),
+            backordered=line.backordered,
+            fulfilment=line.fulfilment,
         )
 
 
@@ -273,6 +293,22 @@ class VariantStock(ResponseModel):
     available_stock: int
     in_stock: bool
     state: StockState
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="deny, backorder or preorder (products with a policy only).",
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock; omitted when no limit applies.",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
 
     @classmethod
     def of(cls, variant: VariantStatus) -> VariantStock:
@@ -285,6 +321,10 @@ class VariantStock(ResponseModel):
             available_stock=variant.available,
             in_stock=variant.available > 0,
             state=variant.state,
+            inventory_policy=variant.inventory_policy,
+            backorder_available=variant.backorder_available,
+            backordered=variant.backordered,
+            available_from=variant.available_from,
         )
 
 
@@ -302,6 +342,22 @@ class ProductStock(ResponseModel):
     in_stock: bool
     state: StockState
     low_stock_threshold: int
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="deny, backorder or preorder (products with a policy only).",
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock; omitted when no limit applies.",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
     variants: list[VariantStock] | None = Field(default=None, description="Sized products only.")
 
     @classmethod
@@ -318,10 +374,26 @@ class ProductStock(ResponseModel):
             in_stock=product.available > 0,
             state=product.state,
             low_stock_threshold=product.low_stock_threshold,
+            inventory_policy=product.inventory_policy,
+            backorder_available=product.backorder_available,
+            backordered=product.backordered,
+            available_from=product.available_from,
             variants=[VariantStock.of(v) for v in product.variants]
             if product.variants is not None
             else None,
         )
+
+
+class QuarantinedProduct(ResponseModel):
+    product_id: str = Field(description="As the request named it.")
+    id: str = Field(description="The product's `_id`.")
+    title: str = Field(description="The title as text, or the `_id`.")
+    field: str = Field(description="The field, e.g. `stockQuantity` or `variants[2]`.")
+    reason: str = Field(examples=["must be a whole number, not 5.5"])
+
+    @classmethod
+    def of(cls, entry: QuarantinedStatus) -> QuarantinedProduct:
+        return cls(**entry.model_dump())
 
 
 class StockStatusResponse(ResponseModel):
@@ -354,6 +426,12 @@ class StockStatusResponse(ResponseModel):
     success: Literal[True] = True
     stock_status: list[ProductStock]
     not_found: list[str] = Field(description="Names that match no product.")
+    quarantined: list[QuarantinedProduct] = Field(
+        default_factory=list,
+        description="Named products whose stock fields cannot be read (a fractional or text "
+        "stockQuantity, variants that are not a list...): no figures are shown for them "
+        "until an editor fixes the field named. Every other product is answered as usual.",
+    )
     timestamp: Timestamp
 
 
