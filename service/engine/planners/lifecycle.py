@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from schemas.operations import ItemChange, ReleaseRequest, ReleaseResult
+from schemas.operations import ReleaseRequest, ReleaseResult
 from schemas.reservation import StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
 from service.engine.model import transitions
 from service.engine.model.holds import (
     give_back,
+    item_change,
     load_reservation,
     match_lines,
     save_reservation,
@@ -54,12 +55,7 @@ def plan_release(
                 reservation_id=reservation_id,
                 status="released",
                 released=[
-                    ItemChange(
-                        product_id=item.product_id,
-                        variant_key=item.variant_key,
-                        size=item.size,
-                        quantity=item.held,
-                    )
+                    item_change(item, item.held, plan.product(item.product_id))
                     for item in reservation.items
                     if item.held > 0
                 ],
