@@ -76,7 +76,8 @@ def csv_cell(value: Cell) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    if value.startswith(_FORMULA_STARTS):
+    # Text already quoted so (`'=x`) gets one more quote, so reading back drops only ours.
+    if value.lstrip("'").startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -84,7 +85,7 @@ def csv_cell(value: Cell) -> str:
 def unescape_cell(text: str) -> str:
     """Undo `csv_cell`'s guard: `'=x` -> `=x`; other text only loses surrounding spaces."""
     text = text.strip()
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(_FORMULA_STARTS):
+    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_STARTS):
         return text[1:]
     return text
 

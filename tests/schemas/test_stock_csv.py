@@ -164,3 +164,10 @@ def test_too_many_rows_are_refused() -> None:
 def test_a_byte_order_mark_and_header_case_are_tolerated() -> None:
     (row,) = parse_import("\ufeffProductID,SETTO,Reason\nrailcam,3,initial\n").rows
     assert (row.product_id, row.set_to, row.reason, row.error) == ("railcam", 3, "initial", None)
+
+
+def test_text_that_already_looks_escaped_reads_back_as_written() -> None:
+    for value in ("'@x", "''=1", "'plain"):
+        text = write_csv(["title"], [{"title": value}])
+        (row,) = list(csv.reader(io.StringIO(text, newline="")))[1:]
+        assert unescape_cell(row[0]) == value
