@@ -162,3 +162,19 @@ class ConflictRetriesExhausted(InventoryError):
         )
         self.operation = operation
         self.attempts = attempts
+
+
+class LocationNotFound(InventoryError):
+    """A location slug that names no stock location."""
+
+    code = "location_not_found"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"no stock location {slug!r}", details={"location": slug})
+        self.slug = slug
+
+
+class LocationStockShort(InventoryError):
+    """A transfer asked for more units than the source location has available."""
+
+    code = "insufficient_stock"

@@ -57,6 +57,8 @@ class AdjustForm:
     note: str = ""
     #: The staff override of the below-reserved refusal.
     below_reserved: bool = False
+    #: Slug of the stock location (products stocked by location).
+    location: str = ""
 
     @property
     def variant_key(self) -> str | None:
@@ -83,6 +85,7 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
         reason=fields.get("reason", ""),
         note=fields.get("note", "").strip(),
         below_reserved=fields.get("below_reserved") == "yes",
+        location=fields.get("location", "").strip()[:200],
     )
     reason = choice(form.reason, ADJUST_REASONS)
     if reason is None:

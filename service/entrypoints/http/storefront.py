@@ -131,6 +131,14 @@ async def stock_status(
             examples=["railcam,halloween-tee,railways-and-sleepers"],
         ),
     ],
+    location: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="A stock location's slug: that location's figures only (404 "
+            "`location_not_found` when there is none).",
+        ),
+    ] = None,
 ) -> StockStatusResponse:
     """Total, reserved and available stock with a state (in_stock, low_stock,
     out_of_stock) per product and, for sized products, per size. Unknown names are listed
@@ -138,7 +146,7 @@ async def stock_status(
     names = [name.strip() for name in product_ids.split(",") if name.strip()]
     if not names:
         raise validation_error([("productIds", "name at least one product", "missing")])
-    status = await services.inventory.status(names)
+    status = await services.inventory.status(names, location=location or None)
     seconds = services.settings.status_cache_seconds
     response.headers["Cache-Control"] = (
         f"public, max-age={seconds}, s-maxage={seconds}" if seconds else "no-store"
