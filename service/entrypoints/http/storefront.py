@@ -117,7 +117,7 @@ async def release_stock(
     response_model=StockStatusResponse,
     response_model_exclude_none=True,
     summary="Stock of up to 100 products (public)",
-    responses=error_responses(*COMMON),
+    responses=error_responses(*COMMON, 404),
 )
 async def stock_status(
     services: ServicesDep,
