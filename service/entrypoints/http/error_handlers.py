@@ -105,6 +105,13 @@ def validation_error(problems: Sequence[tuple[str, str, str]]) -> ApiError:
     )
 
 
+def single_query_value(query: Any, name: str) -> None:
+    """A query parameter that takes one value refuses several (FastAPI would keep the last
+    silently): 400 naming it."""
+    if len(query.getlist(name)) > 1:
+        raise validation_error([(name, "give at most one value", "repeated")])
+
+
 def engine_field(field: str | None) -> str:
     """The engine names reserve/release lines `lines`; the API calls them `operations`."""
     if not field:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
 from cms_client.ids import id_problem
 from schemas.ledger import LedgerEntryType
@@ -16,7 +16,7 @@ from service.engine import ErrorLogNotFound, resolve_error_log, run_reconcile
 from service.entrypoints.auth import ADMINS, ANY_STAFF, MANAGERS, Principal
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.errors import ApiError
-from service.entrypoints.http.error_handlers import validation_error
+from service.entrypoints.http.error_handlers import single_query_value, validation_error
 from service.entrypoints.http.error_responses import COMMON, error_responses
 from service.entrypoints.http.security import staff_caller
 from service.entrypoints.http.staff_models import (
@@ -217,6 +217,7 @@ async def reservations(
     responses=error_responses(*COMMON, *PROTECTED),
 )
 async def backorders(
+    request: Request,
     services: ServicesDep,
     staff: AnyStaff,
     product_id: Annotated[
@@ -226,6 +227,7 @@ async def backorders(
 ) -> BackordersResponse:
     """Paid units still owed (sessionId, productId, size, quantity still open after partial
     fills, since = when it was paid), in the order a restock fills them."""
+    single_query_value(request.query_params, "productId")
     listing = await open_backorders(services.store, product_id=product_id)
     return BackordersResponse.model_validate(listing.model_dump())
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from schemas.operations import LineRequest
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.http.cart_check import cart_lines, stock_checks
-from service.entrypoints.http.error_handlers import validation_error
+from service.entrypoints.http.error_handlers import single_query_value, validation_error
 from service.entrypoints.http.error_responses import COMMON, ReserveFailureBody, error_responses
 from service.entrypoints.http.security import Storefront
 from service.entrypoints.http.storefront_models import (
@@ -120,6 +120,7 @@ async def release_stock(
     responses=error_responses(*COMMON, 404),
 )
 async def stock_status(
+    request: Request,
     services: ServicesDep,
     response: Response,
     product_ids: Annotated[
@@ -146,6 +147,7 @@ async def stock_status(
     names = [name.strip() for name in product_ids.split(",") if name.strip()]
     if not names:
         raise validation_error([("productIds", "name at least one product", "missing")])
+    single_query_value(request.query_params, "location")
     status = await services.inventory.status(names, location=location or None)
     seconds = services.settings.status_cache_seconds
     response.headers["Cache-Control"] = (
