@@ -430,10 +430,10 @@ class InventoryMachine(RuleBasedStateMachine):
             )
         )
 
-    @rule(source=SLUGS, target=SLUGS, quantity=st.integers(1, 3))
-    def transfer(self, source: str, target: str, quantity: int) -> None:
+    @rule(source=SLUGS, to=SLUGS, quantity=st.integers(1, 3))
+    def transfer(self, source: str, to: str, quantity: int) -> None:
         self.engine(
-            self.inventory.transfer("lamp", source=source, target=target, quantity=quantity)
+            self.inventory.transfer("lamp", source=source, target=to, quantity=quantity)
         )
 
     @rule()
