@@ -432,9 +432,7 @@ class InventoryMachine(RuleBasedStateMachine):
 
     @rule(source=SLUGS, to=SLUGS, quantity=st.integers(1, 3))
     def transfer(self, source: str, to: str, quantity: int) -> None:
-        self.engine(
-            self.inventory.transfer("lamp", source=source, target=to, quantity=quantity)
-        )
+        self.engine(self.inventory.transfer("lamp", source=source, target=to, quantity=quantity))
 
     @rule()
     def expire(self) -> None:

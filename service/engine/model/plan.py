@@ -26,8 +26,9 @@ from schemas.ledger import (
     LocationChange,
 )
 from schemas.locations import LOCATION_TYPE
+from schemas.product import Quarantine
 from schemas.records import ErrorLog, ErrorType, Severity
-from service.engine.errors import InventoryError
+from service.engine.errors import InventoryError, ProductQuarantined
 from service.engine.model.locations import LocationDelta, site_of
 from service.engine.model.snapshot import Snapshot
 from service.engine.model.stock import Cell, ProductStock
@@ -42,6 +43,8 @@ class Plan(Generic[R]):
         #: Unique per attempt: names the ledger entries and the store transaction.
         self.token = token
         self._products: dict[str, ProductStock | None] = {}
+        #: Products read whose stock fields cannot be interpreted (`product` gives None).
+        self.quarantined: dict[str, Quarantine] = {}
         self._updates: dict[str, dict[str, Any]] = {}
         self._creates: dict[str, Mutation] = {}
         self._ledger: list[InventoryTransaction] = []
@@ -67,10 +70,20 @@ class Plan(Generic[R]):
                     for ref in self.snapshot.docs
                     if self.snapshot.docs[ref].get("_type") == LOCATION_TYPE
                 }
-                self._products[product_id] = ProductStock(
-                    doc, self.snapshot.copies_of(product_id), sites
-                )
+                try:
+                    stock = ProductStock(doc, self.snapshot.copies_of(product_id), sites)
+                except ProductQuarantined as exc:
+                    # Holds on it are given back or sold as for a product that is gone
+                    # (logged); reserve and adjust refuse it by name (`refuse_quarantined`).
+                    self.quarantined[product_id] = exc.quarantine
+                    stock = None
+                self._products[product_id] = stock
         return self._products[product_id]
+
+    def refuse_quarantined(self, product_id: str | None) -> None:
+        """Raise `ProductQuarantined` when `product_id` was read and is quarantined."""
+        if product_id is not None and product_id in self.quarantined:
+            raise ProductQuarantined(self.quarantined[product_id])
 
     def move(
         self,
@@ -290,6 +303,7 @@ class Plan(Generic[R]):
         twin._creates = dict(self._creates)
         twin._ledger = list(self._ledger)
         twin._errors = self._errors
+        twin.quarantined = dict(self.quarantined)
         twin._deterministic_create = self._deterministic_create
         return twin
 
@@ -300,6 +314,7 @@ class Plan(Generic[R]):
         self._creates = fork._creates
         self._ledger = fork._ledger
         self._errors = fork._errors
+        self.quarantined = fork.quarantined
         self._deterministic_create = fork._deterministic_create
 
     # -- outcome ---------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from datetime import date
 from cms_client import mutations as m
 from cms_client.store import Document, Mutation
 from schemas.operations import LineCode
-from schemas.product import InventoryPolicy, Product, Variant
+from schemas.product import InventoryPolicy, Product, Quarantine, Variant, read_product
 from schemas.reservation import Fulfilment, ReservationItem
+from service.engine.errors import ProductQuarantined
 from service.engine.model.locations import LocationDelta, Site, merge, site_of, take_in_order
 
 STOCK_FIELD = "stockQuantity"
@@ -78,11 +79,15 @@ class ProductStock:
         copies: Sequence[Document] = (),
         sites: Mapping[str, Site] | None = None,
     ) -> None:
+        """Raises `ProductQuarantined` when the stock fields cannot be interpreted."""
         self.doc = published
         self.copies = list(copies)
         #: Stock locations read with the product (by `_id`); see `model.locations`.
         self.sites = dict(sites or {})
-        self.product = Product.model_validate(published)
+        found = read_product(published)
+        if isinstance(found, Quarantine):
+            raise ProductQuarantined(found)
+        self.product = found
         self.id = self.product.id
         #: cell ident -> counter field (or `loc:<location id>:stock|reserved`) -> delta.
         self._deltas: dict[str, dict[str, int]] = {}
@@ -94,6 +99,7 @@ class ProductStock:
 
     @property
     def title(self) -> str | None:
+        """The title as text in whatever shape it was saved (None when there is none)."""
         return self.product.title
 
     @property

@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from schemas.operations import LocationFigures, ProductStatus
 from service.engine import (
-    ConflictRetriesExhausted,
     InventoryError,
     LocationNotFound,
     ProductNotFound,
+    RetryLater,
     VariantNotFound,
 )
 from service.entrypoints.auth import MANAGERS
@@ -32,6 +32,7 @@ from service.entrypoints.console.forms import (
     AdjustForm,
     choice,
     day,
+    new_form_key,
     page_number,
     read_adjust,
 )
@@ -123,6 +124,14 @@ async def product_page(
 ) -> Response:
     services = current.services
     found = await services.inventory.status([ref])
+    if not found.products and found.quarantined:
+        odd = found.quarantined[0]
+        raise ConsoleError(
+            409,
+            "Product quarantined",
+            f"{odd.title} ({odd.product_id}): {odd.field} {odd.reason}. Fix the field in the "
+            "Studio; until then stocksync neither shows nor changes this product's stock.",
+        )
     if not found.products:
         raise ConsoleError(404, "No such product", f"There is no product {ref!r}.")
     status = found.products[0]
@@ -175,6 +184,8 @@ async def product_page(
             "lines": line_options(status),
             "reasons": ADJUST_REASONS,
             "form": form or AdjustForm(),
+            # A refused form keeps its key: sent again, it still applies at most once.
+            "once": form.once if form is not None and form.once else new_form_key(),
             "problem": problem,
             "located": located_lines(status),
             "place_options": place_options(status),
@@ -193,7 +204,7 @@ async def product(request: Request, ref: str) -> Response:
 def _refusal_status(error: InventoryError) -> int:
     if isinstance(error, ProductNotFound | VariantNotFound | LocationNotFound):
         return 404
-    if isinstance(error, ConflictRetriesExhausted):
+    if isinstance(error, RetryLater):
         return 503
     return 409
 
@@ -217,6 +228,9 @@ async def adjust(request: Request, ref: str) -> Response:
             size=form.size,
             actor=current.session.name,
             note=form.note or None,
+            idempotency_keys=[f"console-adjust:{current.session.name}:{form.once}"]
+            if form.once
+            else [],
             allow_below_reserved=form.below_reserved,
             location=form.location or None,
         )
@@ -231,6 +245,12 @@ async def adjust(request: Request, ref: str) -> Response:
     line = f" ({result.size or result.variant_key})" if result.variant_key or result.size else ""
     if result.location:
         line += f" at {result.location}"
+    if result.replayed:
+        text = (
+            f"This form was applied before (stock{line} {result.previous_stock} → "
+            f"{result.new_stock}); it was not applied again."
+        )
+        return current.flash_next(redirect(product_url(ref)), "ok", text)
     text = (
         f"Stock{line} {result.previous_stock} → {result.new_stock} ({result.reason}); "
         f"available {result.available}."

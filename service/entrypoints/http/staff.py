@@ -16,7 +16,7 @@ from service.engine import ErrorLogNotFound, resolve_error_log, run_reconcile
 from service.entrypoints.auth import ADMINS, ANY_STAFF, MANAGERS, Principal
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.errors import ApiError
-from service.entrypoints.http.error_handlers import single_query_value, validation_error
+from service.entrypoints.http.error_handlers import validation_error
 from service.entrypoints.http.error_responses import COMMON, error_responses
 from service.entrypoints.http.security import staff_caller
 from service.entrypoints.http.staff_models import (
@@ -217,9 +217,9 @@ async def reservations(
     responses=error_responses(*COMMON, *PROTECTED),
 )
 async def backorders(
-    request: Request,
     services: ServicesDep,
     staff: AnyStaff,
+    request: Request,
     product_id: Annotated[
         str | None,
         Query(alias="productId", max_length=200, description="Only this product (`_id`)."),
@@ -227,7 +227,11 @@ async def backorders(
 ) -> BackordersResponse:
     """Paid units still owed (sessionId, productId, size, quantity still open after partial
     fills, since = when it was paid), in the order a restock fills them."""
-    single_query_value(request.query_params, "productId")
+    # One product or none: a repeated or malformed id is refused, not half-read (issue 12).
+    if len(request.query_params.getlist("productId")) > 1:
+        raise validation_error([("productId", "give at most one productId", "too_many")])
+    if product_id is not None and id_problem(product_id) is not None:
+        raise validation_error([("productId", str(id_problem(product_id)), "invalid_id")])
     listing = await open_backorders(services.store, product_id=product_id)
     return BackordersResponse.model_validate(listing.model_dump())
 
