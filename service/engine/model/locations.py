@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from cms_client.store import Document
 from schemas.locations import LOCATION_TYPE, StockLocation
 
@@ -41,7 +43,11 @@ class Site:
 def site_of(location_id: str, doc: Document | None) -> Site:
     if doc is None or doc.get("_type") != LOCATION_TYPE:
         return Site(location_id, None, None, 1_000_000, False)
-    location = StockLocation.model_validate(doc)
+    try:
+        location = StockLocation.model_validate(doc)
+    except ValidationError:
+        # A location document in a shape nobody can read sells nothing (design rule 10).
+        return Site(location_id, None, None, 1_000_000, False)
     return Site(
         location_id, location.slug_current, location.name, location.priority, location.active
     )
@@ -55,12 +61,14 @@ def location_refs(doc: Document | None) -> list[str]:
     """Every location a product document (or a copy) counts stock at."""
     if not isinstance(doc, dict):
         return []
-    rows: list[object] = [doc, *(doc.get("variants") or [])]
+    variants = doc.get("variants")
+    rows: list[object] = [doc, *(variants if isinstance(variants, list) else [])]
     refs: list[str] = []
     for row in rows:
         if not isinstance(row, dict):
             continue
-        for entry in row.get("locationStock") or []:
+        entries = row.get("locationStock")
+        for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict) and isinstance(entry.get("location"), dict):
                 ref = entry["location"].get("_ref")
                 if isinstance(ref, str) and ref not in refs:

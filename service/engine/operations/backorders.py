@@ -18,9 +18,16 @@ def _owes(doc: dict[str, Any] | None) -> bool:
     """Whether the product as read has units on backorder (itself or any variant)."""
     if doc is None:
         return False
-    cells = [doc, *(v for v in doc.get("variants") or [] if isinstance(v, dict))]
+    variants = doc.get("variants")
+    cells = (
+        [doc, *(v for v in variants if isinstance(v, dict))]
+        if isinstance(variants, list)
+        else [doc]
+    )
     return any(
-        isinstance(c.get(BACKORDERED_FIELD), int | float) and c[BACKORDERED_FIELD] > 0
+        isinstance(c.get(BACKORDERED_FIELD), int | float)
+        and not isinstance(c.get(BACKORDERED_FIELD), bool)
+        and c[BACKORDERED_FIELD] > 0
         for c in cells
     )
 
