@@ -19,11 +19,9 @@ def _owes(doc: dict[str, Any] | None) -> bool:
     if doc is None:
         return False
     variants = doc.get("variants")
-    cells = (
-        [doc, *(v for v in variants if isinstance(v, dict))]
-        if isinstance(variants, list)
-        else [doc]
-    )
+    # A Studio document may hold anything here (true, a string): tolerant, as reading is.
+    listed = variants if isinstance(variants, list) else []
+    cells = [doc, *(v for v in listed if isinstance(v, dict))]
     return any(
         isinstance(c.get(BACKORDERED_FIELD), int | float)
         and not isinstance(c.get(BACKORDERED_FIELD), bool)
