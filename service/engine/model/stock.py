@@ -82,8 +82,9 @@ class ProductStock:
         """Raises `ProductQuarantined` when the stock fields cannot be interpreted."""
         self.doc = published
         self.copies = list(copies)
-        #: Stock locations read with the product (by `_id`); see `model.locations`.
-        self.sites = dict(sites or {})
+        #: Stock locations read with the product (by `_id`); see `model.locations`. None:
+        #: not read (a display of totals), so availability is the totals' own.
+        self.sites = dict(sites) if sites is not None else None
         found = read_product(published)
         if isinstance(found, Quarantine):
             raise ProductQuarantined(found)
@@ -226,6 +227,8 @@ class ProductStock:
         return list(dict.fromkeys(found))
 
     def site(self, location: str) -> Site:
+        if self.sites is None:
+            return Site(location, None, None, 1_000_000, True)
         return self.sites.get(location) or site_of(location, None)
 
     def in_order(self, cell: Cell, *, active: bool = True) -> list[str]:
@@ -359,7 +362,7 @@ class ProductStock:
     def available(self, cell: Cell) -> int:
         """Units that can still be held or sold; never below zero. With locations: what
         the active ones can give (an inactive location's stock counts in the totals only)."""
-        if self.located(cell):
+        if self.located(cell) and self.sites is not None:
             return sum(self.loc_available(cell, loc) for loc in self.locations(cell))
         return max(0, self.stock(cell) - self.reserved(cell))
 
