@@ -221,18 +221,23 @@ async def backorders(
     staff: AnyStaff,
     request: Request,
     product_id: Annotated[
-        str | None,
-        Query(alias="productId", max_length=200, description="Only this product (`_id`)."),
-    ] = None,
+        str,
+        Query(
+            alias="productId",
+            min_length=1,
+            max_length=200,
+            description="Only this product (`_id`).",
+        ),
+    ] = "",
 ) -> BackordersResponse:
     """Paid units still owed (sessionId, productId, size, quantity still open after partial
     fills, since = when it was paid), in the order a restock fills them."""
     # One product or none: a repeated or malformed id is refused, not half-read (issue 12).
     if len(request.query_params.getlist("productId")) > 1:
         raise validation_error([("productId", "give at most one productId", "too_many")])
-    if product_id is not None and id_problem(product_id) is not None:
+    if product_id and id_problem(product_id) is not None:
         raise validation_error([("productId", str(id_problem(product_id)), "invalid_id")])
-    listing = await open_backorders(services.store, product_id=product_id)
+    listing = await open_backorders(services.store, product_id=product_id or None)
     return BackordersResponse.model_validate(listing.model_dump())
 
 

@@ -138,13 +138,14 @@ async def stock_status(
         ),
     ],
     location: Annotated[
-        str | None,
+        str,
         Query(
+            min_length=1,
             max_length=200,
             description="A stock location's slug: that location's figures only (404 "
             "`location_not_found` when there is none).",
         ),
-    ] = None,
+    ] = "",
 ) -> StockStatusResponse:
     """Total, reserved and available stock with a state (in_stock, low_stock,
     out_of_stock) per product and, for sized products, per size. Unknown names are listed
