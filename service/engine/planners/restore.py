@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from schemas.ledger import LedgerEntryType
-from schemas.operations import RestoreRequest, RestoreResult
+from schemas.operations import ItemChange, RestoreRequest, RestoreResult
 from schemas.reservation import SOLD, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
 from service.engine.model import transitions
 from service.engine.model.backorders import put_back, still_open
-from service.engine.model.holds import (
-    item_moves,
-    load_reservation,
-    match_lines,
-    save_reservation,
-)
+from service.engine.model.holds import load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
 _ENTRY_TYPE: dict[RestoreReason, LedgerEntryType] = {
@@ -56,17 +51,33 @@ def plan_restore(
         if request.lines is None
         else match_lines(plan, reservation, request.lines, restorable, "restore")
     )
-    restored, movable = item_moves(
-        plan,
-        reservation,
-        wanted,
-        error_type="stock_restore",
-        severity="high",
-        message="cannot restore stock of a product or variant that no longer exists",
-    )
-    cancelled: dict[str, dict[str, object]] = {}
-    for item, quantity, stock, cell in movable:
-        cancel = put_back(
+    restored: list[ItemChange] = []
+    recorded: dict[str, dict[str, object]] = {}
+    for item in reservation.items:
+        quantity = wanted.get(item.key, 0)
+        if quantity <= 0:
+            continue
+        restored.append(
+            ItemChange(
+                product_id=item.product_id,
+                variant_key=item.variant_key,
+                size=item.size,
+                quantity=quantity,
+            )
+        )
+        stock = plan.product(item.product_id)
+        cell = stock.find_item(item) if stock else None
+        if stock is None or cell is None:
+            plan.log_error(
+                "stock_restore",
+                "high",
+                "cannot restore stock of a product or variant that no longer exists",
+                details={"item": item.to_json_dict(), "quantity": quantity},
+                session_id=reservation.session_id,
+                product_id=item.product_id,
+            )
+            continue
+        after = put_back(
             plan,
             stock,
             cell,
@@ -76,8 +87,10 @@ def plan_restore(
             reference=request.reference,
             reason=f"{request.reason} for session {reservation.session_id}",
         )
-        if cancel:
-            cancelled[item.key] = {"backorder_cancelled": (item.backorder_cancelled or 0) + cancel}
+        if after.backorder_cancelled != item.backorder_cancelled:
+            recorded.setdefault(item.key, {})["backorder_cancelled"] = after.backorder_cancelled
+        if after.allocations != item.allocations:
+            recorded.setdefault(item.key, {})["allocations"] = after.allocations
     updated = transitions.restore(
         reservation,
         plan.now,
@@ -85,8 +98,8 @@ def plan_restore(
         reference=request.reference,
         reason=request.reason,
     )
-    if cancelled:
-        updated = transitions.with_item_fields(updated, cancelled)
+    if recorded:
+        updated = transitions.with_item_fields(updated, recorded)
         updated = updated.model_copy(
             update={"open_backorder": still_open(updated.items, reservation.open_backorder)}
         )

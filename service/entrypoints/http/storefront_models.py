@@ -16,6 +16,7 @@ from schemas.operations import (
     LineCode,
     LineOutcome,
     LineRequest,
+    LocationFigures,
     ProductStatus,
     QuarantinedStatus,
     ReleaseResult,
@@ -293,6 +294,9 @@ class VariantStock(ResponseModel):
     available_stock: int
     in_stock: bool
     state: StockState
+    locations: list[LocationFigures] | None = Field(
+        exclude_if=_unset, default=None, description="Stock per location (if kept so)."
+    )
     inventory_policy: InventoryPolicy | None = Field(
         exclude_if=_unset,
         default=None,
@@ -325,6 +329,7 @@ class VariantStock(ResponseModel):
             backorder_available=variant.backorder_available,
             backordered=variant.backordered,
             available_from=variant.available_from,
+            locations=variant.locations,
         )
 
 
@@ -342,6 +347,12 @@ class ProductStock(ResponseModel):
     in_stock: bool
     state: StockState
     low_stock_threshold: int
+    locations: list[LocationFigures] | None = Field(
+        exclude_if=_unset, default=None, description="Stock per location (if kept so)."
+    )
+    location: str | None = Field(
+        exclude_if=_unset, default=None, description="Figures of this location only."
+    )
     inventory_policy: InventoryPolicy | None = Field(
         exclude_if=_unset,
         default=None,
@@ -378,6 +389,8 @@ class ProductStock(ResponseModel):
             backorder_available=product.backorder_available,
             backordered=product.backordered,
             available_from=product.available_from,
+            locations=product.locations,
+            location=product.location,
             variants=[VariantStock.of(v) for v in product.variants]
             if product.variants is not None
             else None,
