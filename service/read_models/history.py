@@ -34,7 +34,15 @@ class Counters(Model):
 
 
 HistoryType = Literal[
-    "sale", "refund", "adjustment", "reservation", "release", "expiry", "reconcile"
+    "sale",
+    "refund",
+    "adjustment",
+    "reservation",
+    "release",
+    "expiry",
+    "reconcile",
+    "transfer",
+    "backorder",
 ]
 
 #: What kind of event each ledger entry type is, and its reason when the kind has several.
@@ -54,6 +62,10 @@ _KIND: dict[str, tuple[HistoryType, str | None]] = {
     "release": ("release", None),
     "expiry": ("expiry", None),
     "reconcile": ("reconcile", None),
+    "transfer": ("transfer", None),
+    "backorder": ("backorder", "owed"),
+    "backorder_fill": ("backorder", "filled"),
+    "backorder_cancel": ("backorder", "cancelled"),
 }
 
 
