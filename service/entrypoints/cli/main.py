@@ -106,6 +106,21 @@ def _bench_flash_sale(args: argparse.Namespace) -> int:
     return 1 if any(run["oversold"] for run in runs) else 0
 
 
+def _bench_module(args: argparse.Namespace) -> int:
+    """`stocksync bench lake-throughput|groq-speed ...`: the bench module's own options."""
+    try:
+        if args.bench_command == "lake-throughput":
+            from bench.lake_throughput import main as run_bench
+        else:
+            from bench.groq_speed import main as run_bench
+    except ImportError as exc:
+        raise SystemExit(
+            f"stocksync: the benchmarks run from a checkout of the repository ({exc})"
+        ) from None
+    run_bench(args.bench_args, prog=f"stocksync bench {args.bench_command}")
+    return 0
+
+
 def _settings(args: argparse.Namespace, **overrides: Any) -> ServiceSettings:
     """Settings from the environment, `--data` winning over STOCKSYNC_DATA."""
     from pydantic import ValidationError
@@ -457,6 +472,22 @@ def build_parser() -> argparse.ArgumentParser:
     flash.add_argument("--json", type=Path, default=None, help="also write the JSON here")
     flash.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     flash.set_defaults(handler=_bench_flash_sale)
+    for name, summary in (
+        (
+            "lake-throughput",
+            "guarded patches per second: the lake (awaited, synchronous, over HTTP) against "
+            "raw SQLite at equal durability, in one run (--help for its options)",
+        ),
+        (
+            "groq-speed",
+            "GROQ queries per second over 100k documents against groq-js under Node, "
+            "in one run (--help for its options)",
+        ),
+    ):
+        # The module parses its own options (including --help): everything after the name.
+        passthrough = benchmarks.add_parser(name, help=summary, add_help=False, prefix_chars="\0")
+        passthrough.add_argument("bench_args", nargs=argparse.REMAINDER)
+        passthrough.set_defaults(handler=_bench_module)
     return parser
 
 
