@@ -243,7 +243,7 @@ def _guarded_patch_sync(lake: Any, doc_id: str) -> int:
 
 
 async def _interleaved(
-    store: DocumentStore, raw_path: Path, n: int, rounds: int = 20
+    store: DocumentStore, raw_path: Path, n: int, rounds: int = 50
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """Raw, lake (awaited) and lake (synchronous API, when the store has one) sequential
     figures from alternating rounds of `n / rounds` operations: an fsync's cost drifts
