@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, cast
 
 import httpx
@@ -45,6 +45,7 @@ from cms_client.rate_limit import (
     Sleep,
     process_mutation_limiter,
 )
+from cms_client.sanity_listen import ListenEvent, listen_events
 from cms_client.sanity_settings import SanitySettings
 from cms_client.store import (
     Document,
@@ -231,6 +232,26 @@ class SanityClient:
             throttle=True,
         )
         return _mutation_result(payload)
+
+    # -- listening ---------------------------------------------------------------------
+
+    @property
+    def listen_url(self) -> str:
+        return self.settings.data_url("listen")
+
+    def listen(
+        self, query: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[ListenEvent]:
+        """Sanity's listener for `query` (a GROQ filter): one connection's events until the
+        server ends it (see `cms_client.sanity_listen`); the caller reconnects."""
+        return listen_events(
+            self._http,
+            self.listen_url,
+            query=query,
+            params=params,
+            headers=self._headers,
+            tag=self.settings.request_tag,
+        )
 
     # -- transport ---------------------------------------------------------------------
 

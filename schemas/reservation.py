@@ -7,7 +7,8 @@ hold at most one reservation and a concurrent second `create` fails. The status 
     released | expired -> committed          (a payment that arrived late)
     committed -> partially_refunded -> refunded
 
-and every move sets its own timestamp once. Reservations, not the product counters, are the
+and every move sets its own timestamp once (the moves and their table live in
+`service.engine.model.transitions`). Reservations, not the product counters, are the
 source of truth for reserved quantities: `reconcile` recomputes the counters from them.
 """
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import httpx
 
     from service.integrations.alerts.notifier import LowStockAlerts
+    from service.integrations.alerts.reorder import ReorderAlerts
 
 logger = logging.getLogger("stocksync.alerts")
 
@@ -87,10 +88,14 @@ class Runtime:
     alerts: LowStockAlerts | None = None
     #: False when the caller passed its own store (it closes that store itself).
     owns_store: bool = True
+    #: Reorder-point alerts and the daily digest, on the same channel as `alerts`.
+    reorder_alerts: ReorderAlerts | None = None
 
     async def aclose(self) -> None:
         """Finish the alerts still being handled, then close what was opened here."""
         try:
+            if self.reorder_alerts is not None:
+                await self.reorder_alerts.drain()
             if self.alerts is not None:
                 await self.alerts.aclose()
         finally:
@@ -118,17 +123,17 @@ def open_runtime(
         return Runtime(active, open_inventory(settings, active, clock=clock), None, owns_store)
     from service.integrations.alerts.delivery import WebhookSender
     from service.integrations.alerts.notifier import LowStockAlerts
+    from service.integrations.alerts.reorder import ReorderAlerts
 
-    alerts = LowStockAlerts(
-        active,
-        WebhookSender(url, sleep=sleep, transport=transport),
-        default_threshold=settings.low_stock_threshold,
-    )
-    inventory = open_inventory(
-        settings, alerts.watch(active), clock=clock, pacing=pacing_of(active)
-    )
+    sender = WebhookSender(url, sleep=sleep, transport=transport)
+    alerts = LowStockAlerts(active, sender, default_threshold=settings.low_stock_threshold)
+    reorder = ReorderAlerts(active, sender, default_threshold=settings.low_stock_threshold)
+    watched = alerts.watch(active)
+    watched.subscribe(reorder.observe)
+    inventory = open_inventory(settings, watched, clock=clock, pacing=pacing_of(active))
     alerts.errors = inventory
-    return Runtime(active, inventory, alerts, owns_store)
+    reorder.errors = inventory
+    return Runtime(active, inventory, alerts, owns_store, reorder_alerts=reorder)
 
 
 @asynccontextmanager

@@ -5,7 +5,7 @@ see docs/architecture.md). What it offers:
 
 - `Inventory`: the operations on stock (reserve, release, commit, restore, adjust,
   record_payment_intent, status, expire, reconcile, purge, log_error); its method
-  docstrings are the API.
+  docstrings are the API, and each method calls its module in `operations/`.
 - Use cases that combine them (`operations/`): `commit_paid` and the held refunds,
   `product_changed` (a Sanity edit), `run_cleanup` / `run_reconcile` (housekeeping),
   `resolve_error_log`.
@@ -58,6 +58,7 @@ from service.engine.model.states import (
     worst_state,
 )
 from service.engine.model.stock import ProductStock
+from service.engine.operations.cart_check import CartCheckResult
 from service.engine.operations.editor_change import (
     EditorChange,
     ProductChangeResult,
@@ -92,6 +93,7 @@ __all__ = [
     "SERVICE_TRANSACTION_PREFIX",
     "STOCK_STATE_RANK",
     "AdjustResult",
+    "CartCheckResult",
     "CleanupReport",
     "CommitResult",
     "ConflictRetriesExhausted",

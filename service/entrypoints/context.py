@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 
@@ -11,6 +14,7 @@ from cms_client.clock import Clock
 from cms_client.store import DocumentStore
 from service.config import ServiceSettings, StaffKeys
 from service.engine import Inventory
+from service.integrations.sanity.stock_feed import StockFeed
 
 
 @dataclass
@@ -25,6 +29,12 @@ class Services:
     staff_keys: StaffKeys
     cron_secret: str | None
     started: float = field(default_factory=time.monotonic)
+    #: Reorder alerts and digest (None when LOW_STOCK_WEBHOOK_URL is unset).
+    reorder_alerts: Any = None
+    #: The process's one upstream listener for live stock streams (None: the store has none).
+    stock_feed: StockFeed | None = None
+    #: Waits between keep-alive comments; tests pass a sleep they control.
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
 
     def uptime_seconds(self) -> float:
         return round(time.monotonic() - self.started, 3)

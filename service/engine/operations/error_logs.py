@@ -1,4 +1,4 @@
-"""Resolve an error log: who resolved it, when, and why.
+"""Error logs: write one for a person to look at; resolve one (who, when, why).
 
 Resolving changes no stock, so it is one guarded patch of the log (design rule 1: read
 fresh, patch with `ifRevisionID`, re-read and retry on a conflict, bounded), not a planned
@@ -14,10 +14,41 @@ from cms_client import mutations as m
 from cms_client.errors import RevisionConflict
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
-from schemas.records import ERROR_LOG_TYPE, ErrorLog
+from schemas.records import ERROR_LOG_TYPE, ErrorLog, ErrorType, Severity
 from service.engine.errors import ConflictRetriesExhausted
+from service.engine.model.plan import Plan
+from service.engine.unit_of_work.executor import Attempt, Executor
 
 RESOLVE_ATTEMPTS = 5
+
+
+async def log_error(
+    executor: Executor,
+    error_type: ErrorType,
+    severity: Severity,
+    message: str,
+    *,
+    details: dict[str, Any] | None = None,
+    session_id: str | None = None,
+    product_id: str | None = None,
+    dedupe_key: str | None = None,
+) -> str:
+    """See `Inventory.log_error`."""
+
+    async def step(att: Attempt) -> Plan[str]:
+        plan = Plan[str](att.snapshot, now=att.now, token=att.token)
+        log_id = plan.log_error(
+            error_type,
+            severity,
+            message,
+            details=details,
+            session_id=session_id,
+            product_id=product_id,
+            dedupe_key=dedupe_key,
+        )
+        return plan.succeed(log_id)
+
+    return await executor.run("log_error", step)
 
 
 class ErrorLogNotFound(LookupError):

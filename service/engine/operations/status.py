@@ -8,11 +8,29 @@ from typing import Any
 
 from cms_client.store import Document, DocumentStore
 from schemas.operations import ProductStatus, StatusResult
+from service.engine.errors import InvalidRequest
 from service.engine.model.stock import ProductStock
+from service.engine.operations.context import EngineContext
 from service.engine.planners.status import product_status
 from service.engine.queries import PRODUCTS_FOR_STATUS
 from service.engine.settings import EngineSettings
 from service.engine.unit_of_work.resolver import ProductResolver, names_product
+
+
+async def status(ctx: EngineContext, product_ids: Sequence[str]) -> StatusResult:
+    """See `Inventory.status`."""
+    settings = ctx.settings
+    names = list(dict.fromkeys(product_ids))
+    if not names:
+        raise InvalidRequest("name at least one product", field="productIds")
+    if len(names) > settings.status_max_products:
+        raise InvalidRequest(
+            f"at most {settings.status_max_products} products per request",
+            field="productIds",
+        )
+    return await read_status(
+        ctx.store, ctx.resolver, names, now=ctx.executor.clock(), settings=settings
+    )
 
 
 async def read_status(

@@ -23,6 +23,7 @@ with an errorLog naming the import for a person to finish.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ from schemas.stock_csv import ImportRow
 from service.engine.errors import InventoryError
 from service.engine.model.plan import Plan
 from service.engine.model.stock import Cell
+from service.engine.operations.error_logs import log_error
 from service.engine.unit_of_work.executor import Attempt, Executor
 
 logger = logging.getLogger("stocksync.import")
@@ -227,6 +229,7 @@ class StockImport:
         reference: str,
         journal: str,
         log_error: Callable[..., Any],
+        progress: Callable[[int], object] | None = None,
     ) -> None:
         self.executor = executor
         self.rows = list(rows)
@@ -234,6 +237,7 @@ class StockImport:
         self.reference = reference
         self.journal = journal
         self.log_error = log_error
+        self.progress = progress
         self.refs = list(dict.fromkeys(row.product_ref for row in self.rows if row.error is None))
         self.transactions = 0
         self.ledgered = 0
@@ -277,6 +281,8 @@ class StockImport:
                 results.extend(outcome[0])
                 done.append(outcome[1])
                 self.ledgered += len(outcome[1])
+                if self.progress is not None:
+                    self.progress(len(results))
         except (InventoryError, StoreError) as exc:
             await self._undo(done, exc)
             raise
@@ -417,3 +423,39 @@ class StockImport:
             )
         except (InventoryError, StoreError):
             logger.exception("could not write the error log: %s", message)
+
+
+async def import_stock(
+    executor: Executor,
+    rows: Sequence[ImportRow],
+    *,
+    actor: str,
+    reference: str | None = None,
+    dry_run: bool = False,
+    idempotency_key: str | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> ImportResult:
+    """See `Inventory.import_stock`."""
+    token = executor.token_factory()
+    reference = reference or f"import-{executor.clock():%Y%m%d-%H%M%S}-{token[-6:]}"
+    key = f"import:{actor}:{idempotency_key}" if idempotency_key else None
+    run = StockImport(
+        executor,
+        rows=rows,
+        actor=actor,
+        reference=reference,
+        journal=journal_id(key, token),
+        log_error=functools.partial(log_error, executor),
+        progress=progress,
+    )
+    if key is not None and not dry_run:
+        earlier = await run.replayed()
+        if earlier is not None:
+            return earlier
+    checked, resolved = await run.check()
+    result = summary(checked, dry_run=dry_run, reference=reference, applied=False)
+    if dry_run:
+        return result
+    if result.invalid:
+        raise ImportRejected(result)
+    return await run.apply(resolved)

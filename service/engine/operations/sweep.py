@@ -1,4 +1,5 @@
-"""Scheduled housekeeping: expire overdue holds, reconcile counters, purge old records.
+"""Scheduled housekeeping: expire overdue holds, purge old records (reconcile:
+`service.engine.operations.reconcile`).
 
 Queries only find candidates (they may lag on Sanity); every change is decided on a fresh
 read and written through the executor like any other operation.
@@ -6,61 +7,47 @@ read and written through the executor like any other operation.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from cms_client import mutations as m
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
-from schemas.operations import ExpireResult, PurgeResult, ReconcileResult
+from schemas.operations import ExpireResult, PurgeResult
 from service.engine.errors import ConflictRetriesExhausted
 from service.engine.model.plan import Plan
 from service.engine.model.states import overdue_cutoff
+from service.engine.operations.context import EngineContext
 from service.engine.planners.lifecycle import plan_expire
-from service.engine.planners.reconcile import (
-    ProductReconcile,
-    negative_stock_log,
-    plan_reconcile_product,
-)
 from service.engine.queries import (
-    active_reservations_page,
     expired_idempotency_records,
     overdue_reservations,
-    product_ids_page,
     purgeable_error_logs,
 )
-from service.engine.settings import EngineSettings
-from service.engine.unit_of_work.executor import Attempt, Executor
+from service.engine.unit_of_work.executor import Attempt
 
 #: Upper bound on pages one sweep walks, so a sweep always ends.
 MAX_PAGES = 100
-ACTIVE_PAGE = 500
 PURGE_PAGE = 200
 
-ReadReservation = Callable[..., Awaitable[None]]
 
-
-def _rows(value: Any) -> list[dict[str, Any]]:
+def rows_of(value: Any) -> list[dict[str, Any]]:
     return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
-def _strings(value: Any) -> list[str]:
+def strings_of(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-async def expire(
-    executor: Executor,
-    remember_products: Callable[[str, Sequence[str]], None],
-    read_reservation: ReadReservation,
-) -> ExpireResult:
+async def expire(ctx: EngineContext) -> ExpireResult:
+    """See `Inventory.expire`."""
+    executor = ctx.executor
     settings = executor.settings
     result = ExpireResult()
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         cutoff = overdue_cutoff(executor.clock(), settings.expire_grace)
-        rows = _rows(
+        rows = rows_of(
             await executor.store.query(
                 overdue_reservations(settings.sweep_batch_size),
                 {"cutoff": format_timestamp(cutoff)},
@@ -74,15 +61,15 @@ async def expire(
             seen.add(rid)
             session = str(row.get("sessionId") or rid)
             # The query told us which products the hold has: one read, one write.
-            remember_products(rid, _strings(row.get("productIds")))
+            ctx.remember_products(rid, strings_of(row.get("productIds")))
 
             async def step(att: Attempt, rid: str = rid) -> Plan[bool]:
-                await read_reservation(att, rid)
+                await ctx.read_reservation(att, rid)
                 plan = Plan[bool](att.snapshot, now=att.now, token=att.token)
                 return plan_expire(plan, rid, grace=settings.expire_grace)
 
             try:
-                lock = [rid, *_strings(row.get("productIds"))]
+                lock = [rid, *strings_of(row.get("productIds"))]
                 expired = await executor.run("expire", step, lock=lock, warm=True)
             except ConflictRetriesExhausted:
                 result.failed.append(session)
@@ -95,124 +82,12 @@ async def expire(
     return result
 
 
-async def _holds_by_product(store: DocumentStore) -> dict[str, list[str]]:
-    """Every active reservation id, grouped by the products it holds."""
-    holds: dict[str, list[str]] = defaultdict(list)
-    after = ""
-    for _ in range(MAX_PAGES * 10):
-        rows = _rows(await store.query(active_reservations_page(ACTIVE_PAGE), {"after": after}))
-        for row in rows:
-            for product_id in dict.fromkeys(_strings(row.get("productIds"))):
-                holds[product_id].append(row["_id"])
-        if len(rows) < ACTIVE_PAGE:
-            break
-        after = rows[-1]["_id"]
-    return holds
-
-
-async def reconcile(
-    executor: Executor, product_ids: Sequence[str] | None = None
-) -> ReconcileResult:
-    """Reconcile every product, or only `product_ids` (`_id`s)."""
-    settings = executor.settings
-    store = executor.store
-    # Reservations created after this instant may be missing from the query below; the
-    # products they touched show a later `_updatedAt` and are left for the next run.
-    changed_after = executor.clock() - settings.reconcile_settle
-    holds = await _holds_by_product(store)
-    result = ReconcileResult()
-    if product_ids is not None:
-        size = settings.sweep_batch_size
-        for start in range(0, len(product_ids), size):
-            page = list(product_ids[start : start + size])
-            await _check(executor, page, holds, changed_after, result)
-        return result
-    after = ""
-    for _ in range(MAX_PAGES * 10):
-        rows = _rows(
-            await store.query(product_ids_page(settings.sweep_batch_size), {"after": after})
-        )
-        page = [row["_id"] for row in rows if isinstance(row.get("_id"), str)]
-        await _check(executor, page, holds, changed_after, result)
-        if len(rows) < settings.sweep_batch_size:
-            break
-        after = page[-1]
-    return result
-
-
-async def _check(
-    executor: Executor,
-    product_ids: list[str],
-    holds: dict[str, list[str]],
-    changed_after: datetime,
-    result: ReconcileResult,
-) -> None:
-    """Detect drift on one page of products (one read); repair each drifted product."""
-    if not product_ids:
-        return
-    att = Attempt(
-        executor.store, executor.resolver, now=executor.clock(), token=executor.token_factory()
-    )
-    await att.read([*product_ids, *(r for p in product_ids for r in holds.get(p, ()))])
-    for product_id in product_ids:
-        if att.snapshot.get(product_id) is None:
-            continue
-        result.products_checked += 1
-        detect = Plan[ProductReconcile](att.snapshot, now=att.now, token=att.token)
-        plan_reconcile_product(
-            detect, product_id, holds.get(product_id, []), changed_after=changed_after
-        )
-        found = detect.outcome()
-        if found.settling:
-            result.settling.append(product_id)
-            continue
-        if detect.writes:
-            await _repair(executor, product_id, holds.get(product_id, []), changed_after, result)
-        if found.negative_stock:
-            result.negative_stock.extend(found.negative_stock)
-            title = str(att.snapshot.docs[product_id].get("title") or product_id)
-            await _log_negative(executor, title, found)
-
-
-async def _repair(
-    executor: Executor,
-    product_id: str,
-    reservation_ids: Sequence[str],
-    changed_after: datetime,
-    result: ReconcileResult,
-) -> None:
-    async def step(att: Attempt) -> Plan[ProductReconcile]:
-        await att.read([product_id, *reservation_ids])
-        plan = Plan[ProductReconcile](att.snapshot, now=att.now, token=att.token)
-        return plan_reconcile_product(
-            plan, product_id, reservation_ids, changed_after=changed_after
-        )
-
-    try:
-        outcome = await executor.run("reconcile", step, lock=[product_id])
-    except ConflictRetriesExhausted:
-        result.failed.append(product_id)
-        return
-    if outcome.settling:
-        result.settling.append(product_id)
-    result.repaired.extend(outcome.repaired)
-
-
-async def _log_negative(executor: Executor, title: str, outcome: ProductReconcile) -> None:
-    async def step(att: Attempt) -> Plan[str]:
-        return negative_stock_log(
-            Plan[str](att.snapshot, now=att.now, token=att.token), title, outcome
-        )
-
-    await executor.run("reconcile", step)
-
-
 async def _delete_all(
     store: DocumentStore, query: Callable[[int], str], params: dict[str, Any]
 ) -> int:
     deleted = 0
     for _ in range(MAX_PAGES):
-        ids = [row["_id"] for row in _rows(await store.query(query(PURGE_PAGE), params))]
+        ids = [row["_id"] for row in rows_of(await store.query(query(PURGE_PAGE), params))]
         if not ids:
             break
         await store.mutate([m.delete(doc_id) for doc_id in ids], idempotent=True)
@@ -222,7 +97,9 @@ async def _delete_all(
     return deleted
 
 
-async def purge(store: DocumentStore, *, now: datetime, settings: EngineSettings) -> PurgeResult:
+async def purge(ctx: EngineContext) -> PurgeResult:
+    """See `Inventory.purge`."""
+    store, now, settings = ctx.store, ctx.executor.clock(), ctx.settings
     records = await _delete_all(store, expired_idempotency_records, {"now": format_timestamp(now)})
     logs = await _delete_all(
         store,

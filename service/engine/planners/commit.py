@@ -10,6 +10,7 @@ from __future__ import annotations
 from schemas.operations import CommitRequest, CommitResult, ItemChange, ShortfallOutcome
 from schemas.reservation import SOLD, ReservationItem, ShortfallLine, StockReservation
 from service.engine.errors import ReservationNotFound
+from service.engine.model import transitions
 from service.engine.model.holds import load_reservation, save_reservation
 from service.engine.model.plan import Plan
 
@@ -58,12 +59,12 @@ def plan_commit(
         # Paid already: every later delivery of the payment is the same payment.
         return plan.succeed(commit_result(reservation, replayed=True))
     late = reservation.status != "active"
-    items: list[ReservationItem] = []
+    taken_by_item: dict[str, int] = {}
     shortfall: list[ShortfallLine] = []
     for item in reservation.items:
         paid = item.held
         taken = _take(plan, reservation, item, paid, late)
-        items.append(item.model_copy(update={"committed_quantity": taken}))
+        taken_by_item[item.key] = taken
         if taken < paid:
             shortfall.append(
                 ShortfallLine(
@@ -76,15 +77,12 @@ def plan_commit(
                     missing=paid - taken,
                 )
             )
-    updated = reservation.model_copy(
-        update={
-            "status": "committed",
-            "committed_at": plan.now,
-            "items": items,
-            "payment_ref": request.payment_ref,
-            "late_commit": late or None,
-            "shortfall": shortfall,
-        }
+    updated = transitions.commit(
+        reservation,
+        plan.now,
+        taken=taken_by_item,
+        payment_ref=request.payment_ref,
+        shortfall=shortfall,
     )
     if shortfall:
         plan.log_error(

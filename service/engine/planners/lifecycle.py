@@ -8,6 +8,7 @@ from typing import Any
 from schemas.operations import ReleaseRequest, ReleaseResult
 from schemas.reservation import StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
+from service.engine.model import transitions
 from service.engine.model.holds import give_back, load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 from service.engine.model.states import is_overdue
@@ -18,8 +19,7 @@ def expire_hold(plan: Plan[Any], reservation: StockReservation, grace: timedelta
     if not is_overdue(reservation, plan.now, grace):
         return False
     give_back(plan, reservation, {item.key: item.held for item in reservation.items}, "expiry")
-    reservation = reservation.model_copy(update={"status": "expired", "expired_at": plan.now})
-    save_reservation(plan, reservation)
+    save_reservation(plan, transitions.expire(reservation, plan.now))
     return True
 
 
@@ -46,19 +46,8 @@ def plan_release(
         if request.lines is None
         else match_lines(plan, reservation, request.lines, held, "release")
     )
-    whole = all(wanted.get(key, 0) == quantity for key, quantity in held.items())
     released = give_back(plan, reservation, wanted, "release")
-    if whole:
-        # Items keep what the cart held when it left `active`: a late payment needs it.
-        updated = reservation.model_copy(update={"status": "released", "released_at": plan.now})
-    else:
-        items = [
-            item.model_copy(
-                update={"released_quantity": item.released_quantity + wanted.get(item.key, 0)}
-            )
-            for item in reservation.items
-        ]
-        updated = reservation.model_copy(update={"items": items})
+    updated = transitions.release(reservation, plan.now, wanted)
     save_reservation(plan, updated)
     return plan.succeed(
         ReleaseResult(

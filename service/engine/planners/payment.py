@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from schemas.operations import PaymentIntentResult
 from service.engine.errors import ReservationNotFound
+from service.engine.model import transitions
 from service.engine.model.holds import load_reservation, save_reservation
 from service.engine.model.plan import Plan
 
@@ -23,13 +24,10 @@ def plan_record_payment_intent(
     reservation = load_reservation(plan, reservation_id)
     if reservation is None:
         return plan.fail(ReservationNotFound(session_id))
-    update: dict[str, object] = {}
-    if reservation.payment_intent_id != payment_intent_id:
-        update["payment_intent_id"] = payment_intent_id
-    if reservation.status == "active" and reservation.expires_at < plan.now + hold:
-        update["expires_at"] = plan.now + hold
-    updated = reservation.model_copy(update=update)
-    if update:
+    updated = transitions.record_payment_intent(
+        reservation, plan.now, payment_intent_id, hold_until=plan.now + hold
+    )
+    if updated != reservation:
         save_reservation(plan, updated)
     return plan.succeed(
         PaymentIntentResult(

@@ -40,6 +40,7 @@ from schemas.refunds import (
 )
 from schemas.reservation import SOLD, RefundEntry, ReservationItem, StockReservation
 from service.engine.errors import InvalidRequest
+from service.engine.model import transitions
 from service.engine.model.holds import load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
@@ -349,18 +350,7 @@ def _update_reservation(
     plan: Plan[Any], reservation: StockReservation, doc: StockRefunds, other: dict[str, int]
 ) -> None:
     applied = _applied_by_item(doc)
-    items = [
-        item.model_copy(update={"restored_quantity": other[item.key] + applied.get(item.key, 0)})
-        for item in reservation.items
-    ]
-    restored = sum(item.restored_quantity for item in items)
-    fully = all(item.restorable == 0 for item in items)
-    status = "refunded" if fully and restored else "partially_refunded" if restored else "committed"
-    update: dict[str, Any] = {"items": items, "status": status}
-    if status == "refunded" and reservation.refunded_at is None:
-        update["refunded_at"] = plan.now
-    if status == "partially_refunded" and reservation.partially_refunded_at is None:
-        update["partially_refunded_at"] = plan.now
+    restored = {item.key: other[item.key] + applied.get(item.key, 0) for item in reservation.items}
     known = {entry.reference for entry in reservation.refunds}
     entries = list(reservation.refunds)
     for record in doc.refunds:
@@ -374,8 +364,7 @@ def _update_reservation(
                     at=plan.now,
                 )
             )
-    update["refunds"] = entries
-    updated = reservation.model_copy(update=update)
+    updated = transitions.set_restored(reservation, plan.now, restored, entries)
     if updated != reservation:
         save_reservation(plan, updated)
 
@@ -421,39 +410,20 @@ def count_return(
     quantity = adjusted.new_stock - adjusted.previous_stock
     if reservation is None or reservation.status not in SOLD or quantity <= 0:
         return
-    items = []
+    added: dict[str, int] = {}
     counted = 0
     for item in reservation.items:
         same = item.product_id == adjusted.product_id and item.variant_key == adjusted.variant_key
         take = min(quantity - counted, item.restorable) if same else 0
         counted += take
-        items.append(
-            item.model_copy(update={"restored_quantity": item.restored_quantity + take})
-            if take
-            else item
-        )
+        if take:
+            added[item.key] = take
     if counted == 0:
         return
-    fully = all(item.restorable == 0 for item in items)
-    update: dict[str, Any] = {
-        "items": items,
-        "status": "refunded" if fully else "partially_refunded",
-        "refunds": [
-            *reservation.refunds,
-            RefundEntry(
-                key=f"r{len(reservation.refunds)}",
-                reference=reference,
-                reason="return",
-                quantity=counted,
-                at=plan.now,
-            ),
-        ],
-    }
-    if fully and reservation.refunded_at is None:
-        update["refunded_at"] = plan.now
-    if not fully and reservation.partially_refunded_at is None:
-        update["partially_refunded_at"] = plan.now
-    save_reservation(plan, reservation.model_copy(update=update))
+    updated = transitions.restore(
+        reservation, plan.now, added=added, reference=reference, reason="return"
+    )
+    save_reservation(plan, updated)
 
 
 # -- what staff are told ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from schemas.operations import LineCode, LineOutcome, LineRequest, ReserveRequest, ReserveResult
 from schemas.reservation import ReservationItem, StockReservation
@@ -70,8 +71,12 @@ class _Merged:
 
 
 def _merge(
-    plan: Plan[ReserveResult], lines: Sequence[LineRequest], resolved: Mapping[str, str | None]
+    plan: Plan[Any],
+    lines: Sequence[LineRequest],
+    resolved: Mapping[str, str | None],
+    per_line: list[_Merged] | None = None,
 ) -> list[_Merged]:
+    """Lines merged per product/variant; `per_line` receives each line's merged entry."""
     merged: dict[tuple[str, ...], _Merged] = {}
     for line in lines:
         product_id = resolved.get(line.product_id)
@@ -93,6 +98,8 @@ def _merge(
         entry = merged.setdefault(key, entry)
         entry.quantity += line.quantity
         entry.refs.append(line.product_id)
+        if per_line is not None:
+            per_line.append(entry)
     return list(merged.values())
 
 
@@ -121,6 +128,18 @@ def _outcome(line: _Merged) -> LineOutcome:
         code=code,
         message=message,
     )
+
+
+def judge_lines(
+    plan: Plan[Any], lines: Sequence[LineRequest], resolved: Mapping[str, str | None]
+) -> list[LineOutcome]:
+    """What a reserve of `lines` would answer for each line on the products as read, one
+    outcome per line in order: lines of one product/variant are judged on their total,
+    exactly as a reserve judges them (the cart check asks this; nothing is held)."""
+    per_line: list[_Merged] = []
+    merged = _merge(plan, lines, resolved, per_line)
+    outcomes = {id(line): _outcome(line) for line in merged}
+    return [outcomes[id(line)] for line in per_line]
 
 
 def _signature(items: Sequence[tuple[str, str | None, str | None, int]]) -> list[tuple[str, ...]]:

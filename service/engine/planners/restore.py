@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from schemas.ledger import LedgerEntryType
 from schemas.operations import ItemChange, RestoreRequest, RestoreResult
-from schemas.reservation import SOLD, RefundEntry, RestoreReason
+from schemas.reservation import SOLD, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
+from service.engine.model import transitions
 from service.engine.model.holds import load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
@@ -50,12 +51,8 @@ def plan_restore(
         else match_lines(plan, reservation, request.lines, restorable, "restore")
     )
     restored: list[ItemChange] = []
-    items = []
     for item in reservation.items:
         quantity = wanted.get(item.key, 0)
-        items.append(
-            item.model_copy(update={"restored_quantity": item.restored_quantity + quantity})
-        )
         if quantity <= 0:
             continue
         restored.append(
@@ -86,26 +83,13 @@ def plan_restore(
             reference=request.reference,
             reason=f"{request.reason} for session {reservation.session_id}",
         )
-    fully = all(item.restorable == 0 for item in items)
-    update: dict[str, object] = {
-        "items": items,
-        "status": "refunded" if fully else "partially_refunded",
-        "refunds": [
-            *reservation.refunds,
-            RefundEntry(
-                key=f"r{len(reservation.refunds)}",
-                reference=request.reference,
-                reason=request.reason,
-                quantity=sum(change.quantity for change in restored),
-                at=plan.now,
-            ),
-        ],
-    }
-    if fully and reservation.refunded_at is None:
-        update["refunded_at"] = plan.now
-    elif not fully and reservation.partially_refunded_at is None:
-        update["partially_refunded_at"] = plan.now
-    updated = reservation.model_copy(update=update)
+    updated = transitions.restore(
+        reservation,
+        plan.now,
+        added={key: quantity for key, quantity in wanted.items() if quantity > 0},
+        reference=request.reference,
+        reason=request.reason,
+    )
     save_reservation(plan, updated)
     return plan.succeed(
         RestoreResult(

@@ -121,6 +121,23 @@ def _bench_module(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_stock_stream(args: argparse.Namespace) -> int:
+    """`stocksync bench stock-stream`: JSON figures on stdout; exit 1 when a change was missed."""
+    try:
+        from bench.stock_stream import StreamBenchOptions, run_stock_stream
+    except ImportError as exc:
+        raise SystemExit(
+            f"stocksync: the benchmarks run from a checkout of the repository ({exc})"
+        ) from None
+    try:
+        options = StreamBenchOptions(subscribers=args.subscribers, changes=args.changes)
+    except ValueError as exc:
+        raise SystemExit(f"stocksync bench stock-stream: {exc}") from None
+    report = run_stock_stream(options)
+    print(json.dumps(report, indent=2))
+    return 1 if report["missed"] else 0
+
+
 def _settings(args: argparse.Namespace, **overrides: Any) -> ServiceSettings:
     """Settings from the environment, `--data` winning over STOCKSYNC_DATA."""
     from pydantic import ValidationError
@@ -439,6 +456,10 @@ def build_parser() -> argparse.ArgumentParser:
         job.add_argument("--data", default=None, help="SQLite file of the embedded lake")
         job.set_defaults(handler=handler)
 
+    from service.entrypoints.cli.stock import add_stock_commands
+
+    add_stock_commands(commands)
+
     studio = commands.add_parser(
         "studio-schema", help="write Sanity Studio v3 schema files for the stock fields"
     )
@@ -472,6 +493,14 @@ def build_parser() -> argparse.ArgumentParser:
     flash.add_argument("--json", type=Path, default=None, help="also write the JSON here")
     flash.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     flash.set_defaults(handler=_bench_flash_sale)
+    stream = benchmarks.add_parser(
+        "stock-stream",
+        help="2 service processes on one lake file: how fast a change through one reaches "
+        "the live stock streams of the other",
+    )
+    stream.add_argument("--subscribers", type=int, default=200, help="streams on process B")
+    stream.add_argument("--changes", type=int, default=20, help="changes made through process A")
+    stream.set_defaults(handler=_bench_stock_stream)
     for name, summary in (
         (
             "lake-throughput",

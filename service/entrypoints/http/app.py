@@ -7,8 +7,9 @@ by the app) and `clock`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -27,6 +28,7 @@ from service.entrypoints.http.request_log import RequestLogMiddleware
 from service.entrypoints.http.routers import api_routers
 from service.entrypoints.http.tracing import install_tracing
 from service.integrations.alerts.after_response import AfterResponseMiddleware
+from service.integrations.sanity.stock_feed import StockFeed, upstream_for
 from service.integrations.stripe.signature import STRIPE_EVENT_MAX_BYTES
 
 logger = logging.getLogger("stocksync")
@@ -34,14 +36,14 @@ logger = logging.getLogger("stocksync")
 DESCRIPTION = """\
 Stock reservations, payments and refunds on Sanity product documents.
 
-**Auth.** Public: `GET /api/stock-status`, `GET /api/health`, `GET /api/inventory-health`.
-Storefront key (`STOREFRONT_API_KEY`, as `Authorization: Bearer` or `X-API-Key`): reserve,
-release, `POST /api/stock-status`. Cron secret (`CRON_SECRET`, Bearer): `/api/cron/*` and
-`POST /api/inventory-health`. Staff keys (`ADMIN_API_KEYS`, `name:role:key`): the
-`/api/inventory/*` routes, by role. Webhooks: a signature of the raw body
-(`STRIPE_WEBHOOK_SECRET`, `SANITY_WEBHOOK_SECRET`); the success page's fulfil route needs the
-storefront key and `STRIPE_SECRET_KEY`. A route whose secret is not configured answers 503
-naming the variable.
+**Auth.** Public: `GET /api/stock-status`, `GET /api/stock-stream`, `GET /api/health`,
+`GET /api/inventory-health`. Storefront key (`STOREFRONT_API_KEY`, as `Authorization:
+Bearer` or `X-API-Key`): reserve, release, `POST /api/stock-status`. Cron secret
+(`CRON_SECRET`, Bearer): `/api/cron/*` and `POST /api/inventory-health`. Staff keys
+(`ADMIN_API_KEYS`, `name:role:key`): the `/api/inventory/*` routes, by role. Webhooks: a
+signature of the raw body (`STRIPE_WEBHOOK_SECRET`, `SANITY_WEBHOOK_SECRET`); the success
+page's fulfil route needs the storefront key and `STRIPE_SECRET_KEY`. A route whose secret
+is not configured answers 503 naming the variable.
 
 **Errors.** Every non-2xx answer is
 `{success: false, code, error, message, details}`; branch on `code`.
@@ -93,14 +95,18 @@ def create_app(
     *,
     store: DocumentStore | None = None,
     clock: Clock | None = None,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
 ) -> FastAPI:
     """The service over `store` (default: the store the settings name, opened at startup)."""
     config = settings or load_settings()
     now = clock or utc_now
+    pause = sleep or asyncio.sleep
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = open_runtime(config, store=store, clock=now)
+        upstream = upstream_for(runtime.store)
+        feed = StockFeed(upstream, sleep=pause) if upstream is not None else None
         staff_keys = config.staff_keys()
         if staff_keys.problem:
             logger.error("staff routes are closed: %s", staff_keys.problem)
@@ -108,10 +114,13 @@ def create_app(
             settings=config,
             store=runtime.store,
             inventory=runtime.inventory,
+            reorder_alerts=runtime.reorder_alerts,
             clock=now,
             storefront_keys=config.storefront_keys(),
             staff_keys=staff_keys,
             cron_secret=config.cron_secret_value(),
+            stock_feed=feed,
+            sleep=pause,
         )
         try:
             yield
@@ -121,6 +130,8 @@ def create_app(
             gateway = getattr(app.state, "stripe_gateway", None)
             if gateway is not None:
                 await gateway.aclose()
+            if feed is not None:
+                await feed.aclose()
             await runtime.aclose()
 
     app = StocksyncAPI(

@@ -12,6 +12,7 @@ def api_routers() -> list[APIRouter]:
         health,
         landing,
         staff,
+        stock_stream,
         stock_tools,
         storefront,
         webhooks,
@@ -19,6 +20,7 @@ def api_routers() -> list[APIRouter]:
 
     return [
         storefront.router,
+        stock_stream.router,
         webhooks.router,
         staff.router,
         stock_tools.router,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from schemas.operations import LineRequest
 from service.entrypoints.context import Services, get_services
-from service.entrypoints.http.cart_check import check_cart
+from service.entrypoints.http.cart_check import cart_lines, stock_checks
 from service.entrypoints.http.error_handlers import validation_error
 from service.entrypoints.http.error_responses import COMMON, ReserveFailureBody, error_responses
 from service.entrypoints.http.security import Storefront
@@ -169,9 +169,9 @@ async def check_stock(
     if len(names) > limit:
         raise validation_error([("items", f"at most {limit} different products", "too_long")])
     if names:
-        status = await services.inventory.status(names)
-        checks = check_cart(body.items, status)
-        checked_at = status.checked_at
+        checked = await services.inventory.check_cart(cart_lines(body.items))
+        checks = stock_checks(body.items, checked)
+        checked_at = checked.checked_at
     else:
         checks, checked_at = [], services.clock()
     return StockCheckResponse(

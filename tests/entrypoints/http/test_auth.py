@@ -45,6 +45,7 @@ PROTECTED = [
     Route("POST", "/api/stock-status", "STOREFRONT_API_KEY", {"items": []}, ADMIN),
     Route("GET", "/api/cron/cleanup", "CRON_SECRET", None, STOREFRONT),
     Route("GET", "/api/cron/reconcile", "CRON_SECRET", None, ADMIN),
+    Route("GET", "/api/cron/reorder-digest", "CRON_SECRET", None, STOREFRONT),
     Route("POST", "/api/inventory-health", "CRON_SECRET", None, STOREFRONT),
     Route("POST", "/api/inventory/adjust", "ADMIN_API_KEYS", ADJUST, SUPPORT, 403),
     Route("GET", "/api/inventory/history/railcam", "ADMIN_API_KEYS", None, STOREFRONT),

@@ -10,11 +10,13 @@ ROUTES = {
     ("post", "/api/reserve-stock"),
     ("post", "/api/release-stock"),
     ("get", "/api/stock-status"),
+    ("get", "/api/stock-stream"),
     ("post", "/api/stock-status"),
     ("get", "/api/inventory-health"),
     ("post", "/api/inventory-health"),
     ("get", "/api/cron/cleanup"),
     ("get", "/api/cron/reconcile"),
+    ("get", "/api/cron/reorder-digest"),
     ("post", "/api/inventory/adjust"),
     ("get", "/api/inventory/history/{product_id}"),
     ("get", "/api/inventory/reservations"),
@@ -77,7 +79,7 @@ async def test_protected_routes_declare_their_security(client: httpx.AsyncClient
         "stripeSignature",
         "sanitySignature",
     }
-    public = {"/api/health", "/api/inventory-health", "/api/stock-status"}
+    public = {"/api/health", "/api/inventory-health", "/api/stock-status", "/api/stock-stream"}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if path in public and method == "get":

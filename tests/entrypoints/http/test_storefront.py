@@ -350,3 +350,22 @@ async def test_cart_validation_of_an_available_cart(client: httpx.AsyncClient):
 async def test_an_empty_cart_is_in_stock(client: httpx.AsyncClient):
     response = await client.post("/api/stock-status", json={"items": []}, headers=STOREFRONT)
     assert response.status_code == 200 and response.json()["allInStock"] is True
+
+
+async def test_cart_check_judges_lines_as_the_reserve_that_follows(client: httpx.AsyncClient):
+    # Same product named by slug and by `_id`, same size in two cases: one total, as a
+    # reserve merges them; the check's words are the reserve's words.
+    doc_id = (await status(client, "halloween-tee"))["halloween-tee"]["id"]
+    lines = [
+        {"productId": "halloween-tee", "quantity": 1, "size": "m"},
+        {"productId": doc_id, "quantity": 2, "size": "M"},
+    ]
+    checked = await client.post("/api/stock-status", json={"items": lines}, headers=STOREFRONT)
+    assert checked.status_code == 200, checked.text
+    checks = checked.json()["stockChecks"]
+    assert [c["code"] for c in checks] == ["insufficient_stock", "insufficient_stock"]
+
+    refused = await reserve(client, "cs_same_words", *lines)
+    (message,) = assert_error_shape(refused, 409, "insufficient_stock")["details"]
+    assert [c["error"] for c in checks] == [message, message]
+    assert "Halloween Tee size m: requested 3, available 2" in message

@@ -16,6 +16,7 @@ from service.config import ServiceSettings
 from service.engine.inventory import Inventory
 from service.entrypoints.cli.demo import seed_catalogue
 from service.integrations.alerts.notifier import LowStockAlerts
+from service.integrations.alerts.reorder import ReorderAlerts
 from tests.integrations.alerts.receiver import Receiver, running_receiver
 from tests.support.clock import ManualClock
 
@@ -26,10 +27,13 @@ class AlertingEngine:
     alerts: LowStockAlerts
     lake: Lake
     sleeps: list[float] = field(default_factory=list)
+    reorder: ReorderAlerts | None = None
 
     async def settle(self) -> None:
         """Outside a request, alerts run in tasks of their own: wait for them."""
         await self.alerts.drain()
+        if self.reorder is not None:
+            await self.reorder.drain()
 
 
 @pytest.fixture
@@ -54,7 +58,9 @@ def open_engine(clock: ManualClock, tmp_path: Path) -> Callable[..., Any]:
         settings = ServiceSettings(_env_file=None, low_stock_webhook_url=url)
         runtime = open_runtime(settings, store=lake, clock=clock, sleep=fake_sleep)
         assert runtime.alerts is not None
-        engine = AlertingEngine(runtime.inventory, runtime.alerts, lake, sleeps)
+        engine = AlertingEngine(
+            runtime.inventory, runtime.alerts, lake, sleeps, reorder=runtime.reorder_alerts
+        )
         try:
             yield engine
         finally:

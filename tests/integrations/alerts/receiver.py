@@ -21,7 +21,15 @@ class Receiver:
 
     def alerts(self) -> list[tuple[str, str | None, str]]:
         """(productId, variant, state) of every message accepted with a 2xx."""
-        return [(m["productId"], m["variant"], m["state"]) for m in self.messages]
+        return [
+            (m["productId"], m["variant"], m["state"])
+            for m in self.messages
+            if m.get("event") == "inventory.low_stock"
+        ]
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        """Every accepted message of one event type (e.g. inventory.reorder_point)."""
+        return [m for m in self.messages if m.get("event") == event]
 
 
 @contextmanager

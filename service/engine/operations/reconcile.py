@@ -1,0 +1,154 @@
+"""Reconcile: recompute reserved counters from the active reservations and repair drift.
+
+A query only finds candidates (it may lag on Sanity); every repair is decided on a fresh
+read and written through the executor like any other operation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from cms_client.store import DocumentStore
+from schemas.operations import ReconcileResult
+from service.engine.errors import ConflictRetriesExhausted
+from service.engine.model.plan import Plan
+from service.engine.operations.context import EngineContext
+from service.engine.operations.sweep import MAX_PAGES, rows_of, strings_of
+from service.engine.planners.reconcile import (
+    ProductReconcile,
+    negative_stock_log,
+    plan_reconcile_product,
+)
+from service.engine.queries import active_reservations_page, product_ids_page
+from service.engine.unit_of_work.executor import Attempt, Executor
+
+ACTIVE_PAGE = 500
+
+
+async def reconcile(
+    ctx: EngineContext, product_ids: Sequence[str] | None = None
+) -> ReconcileResult:
+    """See `Inventory.reconcile` (products named by `_id` or slug; unknown names skipped)."""
+    if product_ids is None:
+        return await reconcile_ids(ctx.executor)
+    names = list(dict.fromkeys(product_ids))
+    found = {n: ctx.resolver.cached(n) for n in names}
+    missing = [n for n, pid in found.items() if pid is None]
+    if missing:
+        found.update(await ctx.resolver.lookup(missing))
+    ids = list(dict.fromkeys(pid for pid in found.values() if pid))
+    return await reconcile_ids(ctx.executor, ids)
+
+
+async def _holds_by_product(store: DocumentStore) -> dict[str, list[str]]:
+    """Every active reservation id, grouped by the products it holds."""
+    holds: dict[str, list[str]] = defaultdict(list)
+    after = ""
+    for _ in range(MAX_PAGES * 10):
+        rows = rows_of(await store.query(active_reservations_page(ACTIVE_PAGE), {"after": after}))
+        for row in rows:
+            for product_id in dict.fromkeys(strings_of(row.get("productIds"))):
+                holds[product_id].append(row["_id"])
+        if len(rows) < ACTIVE_PAGE:
+            break
+        after = rows[-1]["_id"]
+    return holds
+
+
+async def reconcile_ids(
+    executor: Executor, product_ids: Sequence[str] | None = None
+) -> ReconcileResult:
+    """Reconcile every product, or only `product_ids` (`_id`s)."""
+    settings = executor.settings
+    store = executor.store
+    # Reservations created after this instant may be missing from the query below; the
+    # products they touched show a later `_updatedAt` and are left for the next run.
+    changed_after = executor.clock() - settings.reconcile_settle
+    holds = await _holds_by_product(store)
+    result = ReconcileResult()
+    if product_ids is not None:
+        size = settings.sweep_batch_size
+        for start in range(0, len(product_ids), size):
+            page = list(product_ids[start : start + size])
+            await _check(executor, page, holds, changed_after, result)
+        return result
+    after = ""
+    for _ in range(MAX_PAGES * 10):
+        rows = rows_of(
+            await store.query(product_ids_page(settings.sweep_batch_size), {"after": after})
+        )
+        page = [row["_id"] for row in rows if isinstance(row.get("_id"), str)]
+        await _check(executor, page, holds, changed_after, result)
+        if len(rows) < settings.sweep_batch_size:
+            break
+        after = page[-1]
+    return result
+
+
+async def _check(
+    executor: Executor,
+    product_ids: list[str],
+    holds: dict[str, list[str]],
+    changed_after: datetime,
+    result: ReconcileResult,
+) -> None:
+    """Detect drift on one page of products (one read); repair each drifted product."""
+    if not product_ids:
+        return
+    att = Attempt(
+        executor.store, executor.resolver, now=executor.clock(), token=executor.token_factory()
+    )
+    await att.read([*product_ids, *(r for p in product_ids for r in holds.get(p, ()))])
+    for product_id in product_ids:
+        if att.snapshot.get(product_id) is None:
+            continue
+        result.products_checked += 1
+        detect = Plan[ProductReconcile](att.snapshot, now=att.now, token=att.token)
+        plan_reconcile_product(
+            detect, product_id, holds.get(product_id, []), changed_after=changed_after
+        )
+        found = detect.outcome()
+        if found.settling:
+            result.settling.append(product_id)
+            continue
+        if detect.writes:
+            await _repair(executor, product_id, holds.get(product_id, []), changed_after, result)
+        if found.negative_stock:
+            result.negative_stock.extend(found.negative_stock)
+            title = str(att.snapshot.docs[product_id].get("title") or product_id)
+            await _log_negative(executor, title, found)
+
+
+async def _repair(
+    executor: Executor,
+    product_id: str,
+    reservation_ids: Sequence[str],
+    changed_after: datetime,
+    result: ReconcileResult,
+) -> None:
+    async def step(att: Attempt) -> Plan[ProductReconcile]:
+        await att.read([product_id, *reservation_ids])
+        plan = Plan[ProductReconcile](att.snapshot, now=att.now, token=att.token)
+        return plan_reconcile_product(
+            plan, product_id, reservation_ids, changed_after=changed_after
+        )
+
+    try:
+        outcome = await executor.run("reconcile", step, lock=[product_id])
+    except ConflictRetriesExhausted:
+        result.failed.append(product_id)
+        return
+    if outcome.settling:
+        result.settling.append(product_id)
+    result.repaired.extend(outcome.repaired)
+
+
+async def _log_negative(executor: Executor, title: str, outcome: ProductReconcile) -> None:
+    async def step(att: Attempt) -> Plan[str]:
+        return negative_stock_log(
+            Plan[str](att.snapshot, now=att.now, token=att.token), title, outcome
+        )
+
+    await executor.run("reconcile", step)
