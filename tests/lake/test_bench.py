@@ -22,12 +22,12 @@ async def test_inprocess_bench_reports_figures_and_cleans_up(lake: Lake):
 def test_stocksync_bench_lake_throughput_prints_both_sequential_ratios(
     capsys: pytest.CaptureFixture[str],
 ):
-    assert main(["bench", "lake-throughput", "--n", "40", "--concurrency", "2", "--no-http"]) == 0
+    assert main(["bench", "lake-throughput", "--n", "100", "--concurrency", "2", "--no-http"]) == 0
     figures = json.loads(capsys.readouterr().out)
     ratios = figures["inprocess_to_raw"]
     assert figures["raw_sqlite"]["full"]["synchronous"] == "FULL"
-    assert ratios["lake_sequential"]["operations"] == 40
-    assert ratios["lake_sequential_sync"]["operations"] == 40
+    assert ratios["lake_sequential"]["operations"] == 100
+    assert ratios["lake_sequential_sync"]["operations"] == 100
     assert ratios["sequential"] > 0 and ratios["sequential_sync"] > 0
 
 
