@@ -3,8 +3,11 @@
 Every change stocksync makes to a counter writes an entry in the same transaction, so the
 ledger explains every service change of `stockQuantity` and `reservedQuantity`.
 `quantityChange` is signed and refers to the counter the entry's type is about:
-`reservedQuantity` for reservation, release, expiry and reconcile; `stockQuantity` for every
-other type. The previous and new values of both counters are always recorded.
+`reservedQuantity` (plus `backorderReservedQuantity`: units held beyond stock) for
+reservation, release, expiry and reconcile; `backorderedQuantity` for backorder (paid units
+owed), backorder_fill (a restock filled them) and backorder_cancel (a refund cancelled them);
+`stockQuantity` for every other type. The previous and new values of both counters are
+always recorded.
 """
 
 from __future__ import annotations
@@ -31,10 +34,15 @@ LedgerEntryType = Literal[
     "initial",
     "editor",
     "reconcile",
+    "backorder",
+    "backorder_fill",
+    "backorder_cancel",
 ]
 
 #: Entry types whose `quantityChange` is a change of `reservedQuantity`.
 RESERVED_TYPES: frozenset[str] = frozenset({"reservation", "release", "expiry", "reconcile"})
+#: Entry types whose `quantityChange` is a change of `backorderedQuantity`.
+BACKORDER_TYPES: frozenset[str] = frozenset({"backorder", "backorder_fill", "backorder_cancel"})
 
 
 class InventoryTransaction(SanityDocument):
@@ -49,6 +57,13 @@ class InventoryTransaction(SanityDocument):
     new_stock_quantity: int
     previous_reserved_quantity: int
     new_reserved_quantity: int
+    previous_backordered_quantity: int | None = Field(
+        default=None, description="Products with an inventory policy: open backorders before."
+    )
+    new_backordered_quantity: int | None = None
+    location: str | None = Field(
+        default=None, description="The stockLocation `_id` the change is at (locations only)."
+    )
     reason: str | None = None
     reference_id: str | None = Field(
         default=None, description="Checkout session, refund, event or order the change is for."

@@ -12,10 +12,18 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.base import Model, Timestamp
-from schemas.reservation import ReservationStatus, RestoreReason
+from schemas.product import InventoryPolicy
+from schemas.reservation import Fulfilment, ReservationStatus, RestoreReason
+
+
+def _unset(value: object) -> bool:
+    """Fields added for policies and locations are left out when unset, so answers about
+    products without them read exactly as before."""
+    return value is None
+
 
 AdjustReason = Literal["restock", "correction", "damage", "return", "initial"]
-StockState = Literal["in_stock", "low_stock", "out_of_stock"]
+StockState = Literal["in_stock", "low_stock", "out_of_stock", "backorder", "preorder"]
 LineCode = Literal[
     "ok",
     "insufficient_stock",
@@ -51,6 +59,21 @@ class LineOutcome(Model):
     available: int
     code: LineCode = "ok"
     message: str = ""
+    backordered: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units not covered by stock (products with an inventory policy only).",
+    )
+    fulfilment: Fulfilment | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="stock, backorder or preorder (products with a policy only).",
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that could still be sold beyond stock, before this.",
+    )
 
 
 class ItemChange(Model):
@@ -99,6 +122,11 @@ class CommitResult(Model):
     payment_ref: str | None
     late: bool = Field(default=False, description="The hold had been released or had expired.")
     committed: list[ItemChange]
+    backordered: list[ItemChange] | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Paid units owed as backorders (not taken from stock).",
+    )
     shortfall: list[ShortfallOutcome] = Field(default_factory=list)
     replayed: bool = False
 
@@ -131,6 +159,16 @@ class AdjustResult(Model):
     reserved: int
     available: int
     ledger_id: str | None = Field(default=None, description="None when nothing changed.")
+    backorder_filled: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units of this restock that filled open backorders first.",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units still owed on backorder (products with a policy).",
+    )
     replayed: bool = False
 
 
@@ -149,6 +187,14 @@ class CellDrift(Model):
     size: str | None = None
     recorded: int
     expected: int
+    counter: str | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="The counter repaired, when not `reservedQuantity`.",
+    )
+    location: str | None = Field(
+        exclude_if=_unset, default=None, description="Stock location (`_id`), if any."
+    )
 
 
 class ReconcileResult(Model):
@@ -176,6 +222,20 @@ class VariantStatus(Model):
     reserved: int
     available: int
     state: StockState
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset, default=None, description="Products with an inventory policy only."
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
 
 
 class ProductStatus(Model):
@@ -189,6 +249,20 @@ class ProductStatus(Model):
     available: int
     state: StockState
     low_stock_threshold: int
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset, default=None, description="Products with an inventory policy only."
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock (omitted: no limit, or deny).",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
     variants: list[VariantStatus] | None = None
 
 

@@ -8,6 +8,7 @@ are then unused.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
@@ -57,6 +58,45 @@ _REORDER_POINT_HELP = (
 _REORDER_QUANTITY_HELP = "Units to order when it reaches its reorder point."
 _SUGGESTED = "stocksync suggests the units that bring cover to 30 days at the recent sales rate"
 
+#: What happens when a line asks for more than is available: refuse it (`deny`, the
+#: default), or sell the rest on backorder or as a pre-order.
+InventoryPolicy = Literal["deny", "backorder", "preorder"]
+_POLICIES: frozenset[str] = frozenset({"deny", "backorder", "preorder"})
+_POLICY_HELP = (
+    "deny: sell only what is in stock (default). backorder: keep selling beyond stock, up to "
+    "the backorder limit; paid units beyond stock wait as backorders that a restock fills "
+    "oldest first. preorder: the same, shown as a pre-order until the available-from date."
+)
+_LIMIT_HELP = (
+    "Units that may be owed beyond stock (held by open checkouts plus paid and not yet filled)."
+)
+_AVAILABLE_FROM_HELP = "Pre-orders: the date the product ships from."
+_BACKORDERED_HELP = "Paid units not yet filled from stock (open backorders). Managed by stocksync."
+_BACKORDER_HELD_HELP = (
+    "Units beyond stock held by open checkouts (backorders or pre-orders not paid yet). "
+    "Managed by stocksync."
+)
+
+
+def _optional_policy(value: Any) -> Any:
+    """An unknown policy (a typo in a script) reads as unset, which sells like `deny`:
+    never more than is in stock (design rule 10)."""
+    return value if isinstance(value, str) and value in _POLICIES else None
+
+
+def _optional_date(value: Any) -> Any:
+    """A Sanity `date` (YYYY-MM-DD, or a datetime string); anything else reads as unset."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return value if isinstance(value, date) else None
+
+
+OptionalPolicy = Annotated[InventoryPolicy | None, BeforeValidator(_optional_policy)]
+OptionalDate = Annotated[date | None, BeforeValidator(_optional_date)]
+
 
 class Slug(Model):
     model_config = ConfigDict(extra="allow")
@@ -95,6 +135,35 @@ class Variant(Model):
         title="Reorder quantity",
         description=f"{_REORDER_QUANTITY_HELP} Empty: the product's, else {_SUGGESTED}.",
         json_schema_extra=_COUNT,
+    )
+    inventory_policy: OptionalPolicy = Field(
+        default=None,
+        title="Inventory policy",
+        description=_POLICY_HELP + " Empty: the product's.",
+        json_schema_extra={"enum": ["deny", "backorder", "preorder"]},
+    )
+    backorder_limit: OptionalCount = Field(
+        default=None,
+        title="Backorder limit",
+        description=_LIMIT_HELP + " Empty: the product's (no limit when it has none either).",
+        json_schema_extra=_COUNT,
+    )
+    available_from: OptionalDate = Field(
+        default=None,
+        title="Available from",
+        description=_AVAILABLE_FROM_HELP + " Empty: the product's.",
+    )
+    backordered_quantity: Counter = Field(
+        default=0,
+        title="Backordered",
+        description=_BACKORDERED_HELP,
+        json_schema_extra=_COUNTER,
+    )
+    backorder_reserved_quantity: Counter = Field(
+        default=0,
+        title="Held beyond stock",
+        description=_BACKORDER_HELD_HELP,
+        json_schema_extra=_COUNTER,
     )
 
 
@@ -143,6 +212,35 @@ class Product(SanityDocument):
         "With variants: for each size without its own.",
         json_schema_extra=_COUNT,
     )
+    inventory_policy: OptionalPolicy = Field(
+        default=None,
+        title="Inventory policy",
+        description=_POLICY_HELP + " With variants: for each size without its own.",
+        json_schema_extra={"enum": ["deny", "backorder", "preorder"]},
+    )
+    backorder_limit: OptionalCount = Field(
+        default=None,
+        title="Backorder limit",
+        description=_LIMIT_HELP + " Empty: no limit. With variants: for each size without its own.",
+        json_schema_extra=_COUNT,
+    )
+    available_from: OptionalDate = Field(
+        default=None,
+        title="Available from",
+        description=_AVAILABLE_FROM_HELP + " With variants: for each size without its own.",
+    )
+    backordered_quantity: Counter = Field(
+        default=0,
+        title="Backordered",
+        description=_BACKORDERED_HELP,
+        json_schema_extra=_COUNTER,
+    )
+    backorder_reserved_quantity: Counter = Field(
+        default=0,
+        title="Held beyond stock",
+        description=_BACKORDER_HELD_HELP,
+        json_schema_extra=_COUNTER,
+    )
     variants: Annotated[list[Variant], BeforeValidator(_none_as_empty)] = Field(
         default_factory=list,
         description="Sizes with their own stock. When present, stock is kept per variant.",
@@ -161,5 +259,10 @@ PRODUCT_STOCK_FIELDS = (
     "low_stock_threshold",
     "reorder_point",
     "reorder_quantity",
+    "inventory_policy",
+    "backorder_limit",
+    "available_from",
+    "backordered_quantity",
+    "backorder_reserved_quantity",
     "variants",
 )

@@ -34,6 +34,19 @@ SOLD: frozenset[str] = frozenset({"committed", "partially_refunded", "refunded"}
 RestoreReason = Literal["refund", "cancellation", "return"]
 
 
+Fulfilment = Literal["stock", "backorder", "preorder"]
+
+
+class Allocation(Model):
+    """Units of an item held at (or, once paid, taken from) one stock location."""
+
+    key: str = Field(alias="_key")
+    location: str = Field(description="The stockLocation's `_id`.")
+    quantity: int = Field(ge=0, description="Units held there while active.")
+    committed: int | None = Field(default=None, ge=0, description="Units taken there at payment.")
+    restored: int | None = Field(default=None, ge=0, description="Units refunded back there.")
+
+
 class ReservationItem(Model):
     """One product or variant held by the reservation (lines are merged per product/variant)."""
 
@@ -46,6 +59,26 @@ class ReservationItem(Model):
     released_quantity: int = Field(default=0, ge=0, description="Units given back early.")
     committed_quantity: int = Field(default=0, ge=0, description="Units deducted at payment.")
     restored_quantity: int = Field(default=0, ge=0, description="Units put back by refunds.")
+    backordered: int | None = Field(
+        default=None,
+        ge=0,
+        description="Held units not covered by stock (backorder or pre-order) while active.",
+    )
+    fulfilment: Fulfilment | None = Field(
+        default=None, description="How the line is fulfilled (products with a policy only)."
+    )
+    backorder_quantity: int | None = Field(
+        default=None, ge=0, description="Paid units owed as a backorder (not taken from stock)."
+    )
+    backorder_filled: int | None = Field(
+        default=None, ge=0, description="Backordered units filled by restocks since."
+    )
+    backorder_cancelled: int | None = Field(
+        default=None, ge=0, description="Backordered units cancelled by refunds."
+    )
+    allocations: list[Allocation] | None = Field(
+        default=None, description="Where the held units are (products with stock locations)."
+    )
 
     @property
     def held(self) -> int:
@@ -53,9 +86,24 @@ class ReservationItem(Model):
         return self.quantity - self.released_quantity
 
     @property
+    def held_backordered(self) -> int:
+        """Held units beyond stock (counted in `backorderReservedQuantity`)."""
+        return min(self.held, self.backordered or 0)
+
+    @property
+    def open_backorder(self) -> int:
+        """Paid units still owed: backordered, not filled by a restock nor cancelled."""
+        return max(
+            0,
+            (self.backorder_quantity or 0)
+            - (self.backorder_filled or 0)
+            - (self.backorder_cancelled or 0),
+        )
+
+    @property
     def restorable(self) -> int:
-        """Units deducted at payment and not restored yet."""
-        return self.committed_quantity - self.restored_quantity
+        """Units paid for (from stock or on backorder) and not restored yet."""
+        return self.committed_quantity + (self.backorder_quantity or 0) - self.restored_quantity
 
 
 class ShortfallLine(Model):
@@ -101,6 +149,9 @@ class StockReservation(SanityDocument):
         default=None, description="Paid after the hold had been released or had expired."
     )
     shortfall: list[ShortfallLine] = Field(default_factory=list)
+    open_backorder: bool | None = Field(
+        default=None, description="True while some paid units wait for a restock (a backorder)."
+    )
     refunds: list[RefundEntry] = Field(default_factory=list)
     reserve_result: str | None = Field(
         default=None,

@@ -40,7 +40,7 @@ export const inventoryTransaction = defineType({
       name: 'type',
       title: 'Entry type',
       type: 'string',
-      options: {list: ['reservation', 'release', 'expiry', 'sale', 'refund', 'cancellation', 'restock', 'correction', 'damage', 'return', 'initial', 'editor', 'reconcile']},
+      options: {list: ['reservation', 'release', 'expiry', 'sale', 'refund', 'cancellation', 'restock', 'correction', 'damage', 'return', 'initial', 'editor', 'reconcile', 'backorder', 'backorder_fill', 'backorder_cancel']},
       readOnly: true,
     }),
     defineField({
@@ -77,6 +77,28 @@ export const inventoryTransaction = defineType({
       type: 'number',
       readOnly: true,
       validation: (rule) => rule.integer(),
+    }),
+    defineField({
+      name: 'previousBackorderedQuantity',
+      title: 'Previous backordered quantity',
+      type: 'number',
+      description: 'Products with an inventory policy: open backorders before.',
+      readOnly: true,
+      validation: (rule) => rule.integer(),
+    }),
+    defineField({
+      name: 'newBackorderedQuantity',
+      title: 'New backordered quantity',
+      type: 'number',
+      readOnly: true,
+      validation: (rule) => rule.integer(),
+    }),
+    defineField({
+      name: 'location',
+      title: 'Location',
+      type: 'string',
+      description: 'The stockLocation `_id` the change is at (locations only).',
+      readOnly: true,
     }),
     defineField({
       name: 'reason',

@@ -15,7 +15,8 @@ PRODUCTS_BY_REF = (
 PRODUCTS_FOR_STATUS = (
     '*[_type == "product" && (_id in $refs || slug.current in $refs)]'
     "{_id, _rev, _type, title, slug, sku, stockQuantity, reservedQuantity, lowStockThreshold,"
-    " variants}"
+    " inventoryPolicy, backorderLimit, availableFrom, backorderedQuantity,"
+    " backorderReservedQuantity, locationStock, variants}"
 )
 
 
@@ -42,9 +43,11 @@ def overdue_or_next(limit: int) -> str:
 
 
 def active_reservations_page(limit: int) -> str:
-    """A page of active reservations after `$after` (by `_id`)."""
+    """A page of active reservations, and of paid ones that still owe units (open
+    backorders), after `$after` (by `_id`): what reconcile recomputes counters from."""
     return (
-        '*[_type == "stockReservation" && status == "active" && _id > $after]'
+        '*[_type == "stockReservation" && (status == "active" || openBackorder == true)'
+        " && _id > $after]"
         f" | order(_id asc) [0...{int(limit)}] {{_id, productIds}}"
     )
 
@@ -88,4 +91,11 @@ UNMATCHED_REFUNDS = (
 REFUNDS_OF_REFUND = (
     '*[_type == "stockRefunds" && $refund in refunds[].refundId] | order(createdAt desc) [0]'
     " {sessionId}"
+)
+
+
+#: Paid reservations still owing units of `$product` (backorders), oldest payment first.
+OPEN_BACKORDERS_OF = (
+    '*[_type == "stockReservation" && openBackorder == true && $product in productIds]'
+    " | order(committedAt asc) [0...500] {_id}"
 )

@@ -11,12 +11,18 @@ from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp
 from schemas.reservation import (
     RESERVATION_TYPE,
+    Allocation,
+    Fulfilment,
     ReservationStatus,
     ShortfallLine,
     StockReservation,
 )
 from service.engine import is_overdue
 from service.read_models.paging import Page, fetch_page
+
+
+def _unset(value: object) -> bool:
+    return value is None
 
 
 class ReservationLine(Model):
@@ -28,6 +34,24 @@ class ReservationLine(Model):
     released_quantity: int
     committed_quantity: int
     restored_quantity: int
+    # Shown only when set (policies, locations), so other reservations read as before.
+    backordered: int | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="Held units beyond stock while active (backorder or pre-order).",
+    )
+    fulfilment: Fulfilment | None = Field(default=None, exclude_if=_unset)
+    backorder_quantity: int | None = Field(
+        default=None, exclude_if=_unset, description="Paid units owed as a backorder."
+    )
+    open_backorder: int | None = Field(
+        default=None, exclude_if=_unset, description="Of those, still open after fills."
+    )
+    allocations: list[Allocation] | None = Field(
+        default=None,
+        exclude_if=_unset,
+        description="Where the units are held or were taken (stock locations).",
+    )
 
 
 class ReservationView(Model):
@@ -69,6 +93,11 @@ def _view(reservation: StockReservation, now: datetime, grace: timedelta) -> Res
                 released_quantity=item.released_quantity,
                 committed_quantity=item.committed_quantity,
                 restored_quantity=item.restored_quantity,
+                backordered=item.backordered,
+                fulfilment=item.fulfilment,
+                backorder_quantity=item.backorder_quantity,
+                open_backorder=item.open_backorder if item.backorder_quantity else None,
+                allocations=item.allocations,
             )
             for item in reservation.items
         ],

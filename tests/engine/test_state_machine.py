@@ -43,7 +43,18 @@ from tests.engine.conftest import no_wait
 from tests.engine.support import CATALOGUE, seed
 from tests.support.clock import ManualClock
 
-PRODUCTS = ("prod-railcam", "prod-tee", "prod-sleepers")
+PRODUCTS = ("prod-railcam", "prod-tee", "prod-sleepers", "prod-kettle")
+#: Sold beyond stock (issue 17): a backorder product and a pre-order size.
+KETTLE = {
+    "_id": "prod-kettle",
+    "_type": "product",
+    "title": "Kettle",
+    "slug": {"current": "kettle"},
+    "stockQuantity": 2,
+    "inventoryPolicy": "backorder",
+    "backorderLimit": 4,
+}
+KETTLE_LIMIT = 4
 #: Products the editor works on (the sold-out one rarely changes, so it is left out).
 EDITED = st.sampled_from(["prod-railcam", "prod-tee"])
 SESSIONS = st.sampled_from(["cs_a", "cs_b", "cs_c", "checkout #5/d"])
@@ -53,12 +64,13 @@ SIMPLE = st.tuples(
     st.none(),
     st.integers(1, 3),
 )
+OWED = st.tuples(st.sampled_from(["kettle", "prod-kettle"]), st.none(), st.integers(1, 4))
 SIZED = st.tuples(
     st.sampled_from(["halloween-tee", "prod-tee"]),
     st.sampled_from(["s", "M", "l"]),
     st.integers(1, 3),
 )
-LINES = st.lists(st.one_of(SIMPLE, SIZED), min_size=1, max_size=3)
+LINES = st.lists(st.one_of(SIMPLE, SIZED, OWED), min_size=1, max_size=3)
 CELLS = st.sampled_from(
     [
         ("prod-railcam", None),
@@ -66,6 +78,7 @@ CELLS = st.sampled_from(
         ("prod-tee", "s"),
         ("prod-tee", "m"),
         ("prod-tee", "l"),
+        ("prod-kettle", None),
     ]
 )
 
@@ -120,6 +133,18 @@ def cells_of(doc: Document) -> dict[Cell, tuple[int, int]]:
     }
 
 
+def owed_of(doc: Document) -> dict[Cell, tuple[int, int]]:
+    """(product, size) -> (backordered, held beyond stock) of one product document."""
+    rows = doc.get("variants") or [doc]
+    return {
+        (published_id(doc["_id"]), row.get("size") if row is not doc else None): (
+            row.get("backorderedQuantity") or 0,
+            row.get("backorderReservedQuantity") or 0,
+        )
+        for row in rows
+    }
+
+
 class InventoryMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -136,8 +161,9 @@ class InventoryMachine(RuleBasedStateMachine):
             rng=Random(3),
         )
         self.run(seed(self.lake))
+        self.run(seed(self.lake, KETTLE))
         self.initial_stock = {
-            cell: sc[0] for doc in CATALOGUE for cell, sc in cells_of(doc).items()
+            cell: sc[0] for doc in (*CATALOGUE, KETTLE) for cell, sc in cells_of(doc).items()
         }
         self.editor_stock: dict[Cell, int] = defaultdict(int)
         #: Published versions of each product after recent engine calls (Studio's memory).
@@ -191,6 +217,7 @@ class InventoryMachine(RuleBasedStateMachine):
 
     def engine(self, *calls: Coroutine[Any, Any, Any]) -> list[Any]:
         before, ledger_before = self.published_cells(), self.ledger_ids()
+        owed_before = self.published_owed()
         names = [getattr(call, "__name__", "call") for call in calls]
         results = self.run(self._gather(calls))
         for name, result in zip(names, results, strict=True):
@@ -209,7 +236,28 @@ class InventoryMachine(RuleBasedStateMachine):
                 after.get(cell, (0, 0))[1] - before.get(cell, (0, 0))[1],
             )
             assert change == explained.get(cell, (0, 0)), (cell, change, explained)
+        owed_after = self.published_owed()
+        owed_explained = self.ledger_owed(self.ledger_ids() - ledger_before)
+        for cell in set(owed_before) | set(owed_after):
+            moved = owed_after.get(cell, 0) - owed_before.get(cell, 0)
+            assert moved == owed_explained.get(cell, 0), (cell, moved, owed_explained)
         return list(results)
+
+    def published_owed(self) -> dict[Cell, int]:
+        return {
+            cell: pair[0]
+            for doc in self.product_docs()
+            if is_published(doc["_id"])
+            for cell, pair in owed_of(doc).items()
+        }
+
+    def ledger_owed(self, ids: set[str]) -> dict[Cell, int]:
+        sums: dict[Cell, int] = defaultdict(int)
+        for entry in self.raw('*[_type == "inventoryTransaction"]'):
+            if entry["_id"] in ids and entry.get("newBackorderedQuantity") is not None:
+                cell = (entry["productId"], entry.get("size"))
+                sums[cell] += entry["newBackorderedQuantity"] - entry["previousBackorderedQuantity"]
+        return sums
 
     @staticmethod
     async def _gather(calls: tuple[Coroutine[Any, Any, Any], ...]) -> list[Any]:
@@ -334,6 +382,7 @@ class InventoryMachine(RuleBasedStateMachine):
         (result,) = self.engine(self.inventory.reconcile())
         assert not result.failed and not result.settling
         self.assert_reserved_matches_reservations()
+        self.assert_owed_matches_reservations()
         self.drift_possible = False
 
     @rule(
@@ -451,9 +500,24 @@ class InventoryMachine(RuleBasedStateMachine):
             reservation = StockReservation.model_validate(doc)
             if reservation.status == "active":
                 for item in reservation.items:
-                    held[(item.product_id, item.size)] += item.held
+                    # Units held beyond stock are counted apart (backorderReservedQuantity).
+                    held[(item.product_id, item.size)] += item.held - item.held_backordered
         for cell, (_, reserved) in self.published_cells().items():
             assert reserved == held.get(cell, 0), (cell, reserved, held.get(cell, 0))
+
+    def assert_owed_matches_reservations(self) -> None:
+        """Backorder counters equal what the reservations owe and hold beyond stock."""
+        owed: dict[Cell, list[int]] = defaultdict(lambda: [0, 0])
+        for doc in self.read_reservations().values():
+            reservation = StockReservation.model_validate(doc)
+            for item in reservation.items:
+                owed[(item.product_id, item.size)][0] += item.open_backorder
+                if reservation.status == "active":
+                    owed[(item.product_id, item.size)][1] += item.held_backordered
+        for doc in self.product_docs():
+            if is_published(doc["_id"]):
+                for cell, counters in owed_of(doc).items():
+                    assert counters == tuple(owed.get(cell, (0, 0))), (cell, counters, owed)
 
     @invariant()
     def no_counter_is_ever_negative(self) -> None:
@@ -461,6 +525,22 @@ class InventoryMachine(RuleBasedStateMachine):
         for doc in self.product_docs():
             for cell, (stock, reserved) in cells_of(doc).items():
                 assert stock >= 0 and reserved >= 0, (doc["_id"], cell, stock, reserved)
+            for cell, (owed, held) in owed_of(doc).items():
+                assert owed >= 0 and held >= 0, (doc["_id"], cell, owed, held)
+
+    @invariant()
+    def the_backorder_limit_bounds_every_unit_owed(self) -> None:
+        (kettle,) = self.run(self.lake.get_documents(["prod-kettle"]))
+        owed, held = owed_of(kettle)[("prod-kettle", None)]
+        if not self.drift_possible:
+            assert owed + held <= KETTLE_LIMIT, (owed, held)
+
+    @invariant()
+    def backorder_counters_match_the_reservations_unless_a_stale_copy_was_published(
+        self,
+    ) -> None:
+        if not self.drift_possible:
+            self.assert_owed_matches_reservations()
 
     @invariant()
     def reserved_counts_match_active_holds_unless_a_stale_copy_was_published(self) -> None:

@@ -56,25 +56,41 @@ def give_back(
                 product_id=item.product_id,
             )
             continue
-        amount = min(quantity, stock.reserved(cell))
-        if amount < quantity:
+        covered, beyond = split_held(item, quantity)
+        amount = min(covered, stock.reserved(cell))
+        owed = min(beyond, stock.backorder_reserved(cell))
+        if amount < covered or owed < beyond:
             plan.log_error(
                 "reconciliation",
                 "high",
                 f"reserved count of {stock.name(cell)} was lower than the hold being released",
-                details={"reserved": stock.reserved(cell), "releasing": quantity},
+                details={
+                    "reserved": stock.reserved(cell),
+                    "releasing": quantity,
+                    **({"heldBeyondStock": stock.backorder_reserved(cell)} if beyond else {}),
+                },
                 session_id=reservation.session_id,
                 product_id=item.product_id,
             )
-        if amount > 0:
+        if amount > 0 or owed > 0:
             plan.move(
                 stock,
                 cell,
                 entry_type=entry_type,
                 reserved_change=-amount,
+                backorder_reserved_change=-owed,
                 reference=reservation.session_id,
             )
     return changes
+
+
+def split_held(item: ReservationItem, quantity: int) -> tuple[int, int]:
+    """Split `quantity` held units of `item` into (from stock, beyond stock).
+
+    Units held beyond stock (a backorder or pre-order) go first when a hold shrinks: what
+    the customer keeps is then the part stock covers."""
+    beyond = min(quantity, item.held_backordered)
+    return quantity - beyond, beyond
 
 
 def _change(item: ReservationItem, quantity: int) -> ItemChange:

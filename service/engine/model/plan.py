@@ -17,7 +17,7 @@ from cms_client import mutations as m
 from cms_client.ids import is_published
 from cms_client.store import Document, Mutation
 from schemas.ids import error_id, error_id_for_key, ledger_id
-from schemas.ledger import RESERVED_TYPES, InventoryTransaction, LedgerEntryType
+from schemas.ledger import BACKORDER_TYPES, RESERVED_TYPES, InventoryTransaction, LedgerEntryType
 from schemas.records import ErrorLog, ErrorType, Severity
 from service.engine.errors import InventoryError
 from service.engine.model.snapshot import Snapshot
@@ -64,15 +64,34 @@ class Plan(Generic[R]):
         entry_type: LedgerEntryType,
         stock_change: int = 0,
         reserved_change: int = 0,
+        backordered_change: int = 0,
+        backorder_reserved_change: int = 0,
         reference: str | None = None,
         reason: str | None = None,
         actor: str = "system",
+        location: str | None = None,
     ) -> InventoryTransaction:
         """Change a cell's counters and write the ledger entry that explains it."""
         before_stock, before_reserved = stock.stock(cell), stock.reserved(cell)
-        stock.change(cell, stock=stock_change, reserved=reserved_change)
+        before_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
+        stock.change(
+            cell,
+            stock=stock_change,
+            reserved=reserved_change,
+            backordered=backordered_change,
+            backorder_reserved=backorder_reserved_change,
+        )
         return self._entry(
-            stock, cell, entry_type, before_stock, before_reserved, reference, reason, actor
+            stock,
+            cell,
+            entry_type,
+            before_stock,
+            before_reserved,
+            reference,
+            reason,
+            actor,
+            before_owed=before_owed,
+            location=location,
         )
 
     def repair_reserved(
@@ -94,6 +113,31 @@ class Plan(Generic[R]):
             "system",
         )
 
+    def repair_counter(
+        self,
+        stock: ProductStock,
+        cell: Cell,
+        field: str,
+        expected: int,
+        *,
+        reference: str | None = None,
+    ) -> InventoryTransaction:
+        """Set a drifted backorder counter (published and copies), with a ledger entry."""
+        before_stock, before_reserved = stock.stock(cell), stock.reserved(cell)
+        before_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
+        stock.repair_counter(cell, field, expected)
+        return self._entry(
+            stock,
+            cell,
+            "reconcile",
+            before_stock,
+            before_reserved,
+            reference,
+            f"{field} recomputed from the reservations",
+            "system",
+            before_owed=before_owed,
+        )
+
     def _entry(
         self,
         stock: ProductStock,
@@ -106,13 +150,20 @@ class Plan(Generic[R]):
         actor: str,
         *,
         entry_id: str | None = None,
+        before_owed: tuple[int, int] | None = None,
+        location: str | None = None,
     ) -> InventoryTransaction:
         after_stock, after_reserved = stock.stock(cell), stock.reserved(cell)
-        change = (
-            after_reserved - before_reserved
-            if entry_type in RESERVED_TYPES
-            else after_stock - before_stock
-        )
+        after_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
+        before_owed = before_owed or after_owed
+        if entry_type in BACKORDER_TYPES:
+            change = after_owed[0] - before_owed[0]
+        elif entry_type in RESERVED_TYPES:
+            # Units held: from stock, plus (policies) beyond it.
+            change = after_reserved - before_reserved + after_owed[1] - before_owed[1]
+        else:
+            change = after_stock - before_stock
+        owed = stock.has_policy(cell) or before_owed != after_owed
         entry = InventoryTransaction(
             id=entry_id or ledger_id(self.token, len(self._ledger)),
             product_id=stock.id,
@@ -125,6 +176,9 @@ class Plan(Generic[R]):
             new_stock_quantity=after_stock,
             previous_reserved_quantity=before_reserved,
             new_reserved_quantity=after_reserved,
+            previous_backordered_quantity=before_owed[0] if owed else None,
+            new_backordered_quantity=after_owed[0] if owed else None,
+            location=location,
             reason=reason,
             reference_id=reference,
             actor=actor,

@@ -12,7 +12,14 @@ from schemas.operations import StockState
 from schemas.reservation import StockReservation
 
 #: How urgent a state is: a line that moves up this order got worse.
-STOCK_STATE_RANK: dict[StockState, int] = {"in_stock": 0, "low_stock": 1, "out_of_stock": 2}
+#: Selling beyond stock (backorder, preorder) is less urgent than nothing to sell.
+STOCK_STATE_RANK: dict[StockState, int] = {
+    "in_stock": 0,
+    "low_stock": 1,
+    "preorder": 2,
+    "backorder": 2,
+    "out_of_stock": 3,
+}
 
 
 def stock_state(available: int, threshold: int) -> StockState:

@@ -14,15 +14,22 @@ import json
 from collections.abc import Sequence
 from copy import copy as shallow_copy
 from dataclasses import dataclass
+from datetime import date
 
 from cms_client import mutations as m
 from cms_client.store import Document, Mutation
 from schemas.operations import LineCode
-from schemas.product import Product, Variant
-from schemas.reservation import ReservationItem
+from schemas.product import InventoryPolicy, Product, Variant
+from schemas.reservation import Fulfilment, ReservationItem
 
 STOCK_FIELD = "stockQuantity"
 RESERVED_FIELD = "reservedQuantity"
+#: Paid units owed beyond stock (open backorders), and units held beyond stock by open
+#: checkouts: only products with an inventory policy other than `deny` ever move them.
+BACKORDERED_FIELD = "backorderedQuantity"
+BACKORDER_RESERVED_FIELD = "backorderReservedQuantity"
+COUNTER_FIELDS = (STOCK_FIELD, RESERVED_FIELD, BACKORDERED_FIELD, BACKORDER_RESERVED_FIELD)
+LOCATION_FIELD = "locationStock"
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,10 @@ class ProductStock:
         self.copies = list(copies)
         self.product = Product.model_validate(published)
         self.id = self.product.id
-        self._deltas: dict[str, list[int]] = {}
-        self._reserved_repairs: dict[str, int] = {}
+        #: cell ident -> counter field (or `loc:<location id>:stock|reserved`) -> delta.
+        self._deltas: dict[str, dict[str, int]] = {}
+        #: cell ident -> counter field -> the value reconcile sets (published and copies).
+        self._repairs: dict[str, dict[str, int]] = {}
         self._cells = self._build_cells()
 
     # -- reading ---------------------------------------------------------------------------
@@ -156,11 +165,83 @@ class ProductStock:
         variant = self._variant(cell)
         return variant.reserved_quantity if variant else self.product.reserved_quantity
 
+    def _delta(self, cell: Cell, field: str) -> int:
+        return self._deltas.get(cell.ident, {}).get(field, 0)
+
     def stock(self, cell: Cell) -> int:
-        return self.stock_as_read(cell) + self._deltas.get(cell.ident, [0, 0])[0]
+        return self.stock_as_read(cell) + self._delta(cell, STOCK_FIELD)
 
     def reserved(self, cell: Cell) -> int:
-        return self.reserved_as_read(cell) + self._deltas.get(cell.ident, [0, 0])[1]
+        return self.reserved_as_read(cell) + self._delta(cell, RESERVED_FIELD)
+
+    def backordered(self, cell: Cell) -> int:
+        """Paid units owed beyond stock (open backorders)."""
+        variant = self._variant(cell)
+        read = variant.backordered_quantity if variant else self.product.backordered_quantity
+        return read + self._delta(cell, BACKORDERED_FIELD)
+
+    def backorder_reserved(self, cell: Cell) -> int:
+        """Units held beyond stock by open checkouts."""
+        variant = self._variant(cell)
+        read = (
+            variant.backorder_reserved_quantity
+            if variant
+            else self.product.backorder_reserved_quantity
+        )
+        return read + self._delta(cell, BACKORDER_RESERVED_FIELD)
+
+    # -- policies (backorders and pre-orders) ----------------------------------------------
+
+    def policy(self, cell: Cell) -> InventoryPolicy:
+        """The cell's inventory policy: the variant's own, else the product's, else deny."""
+        variant = self._variant(cell)
+        if variant is not None and variant.inventory_policy is not None:
+            return variant.inventory_policy
+        return self.product.inventory_policy or "deny"
+
+    def has_policy(self, cell: Cell) -> bool:
+        """Whether the product says anything about policies (answers then show them)."""
+        variant = self._variant(cell)
+        return (
+            self.product.inventory_policy is not None
+            or (variant is not None and variant.inventory_policy is not None)
+            or self.backordered(cell) > 0
+            or self.backorder_reserved(cell) > 0
+        )
+
+    def backorder_limit(self, cell: Cell) -> int | None:
+        variant = self._variant(cell)
+        if variant is not None and variant.backorder_limit is not None:
+            return variant.backorder_limit
+        return self.product.backorder_limit
+
+    def available_from(self, cell: Cell) -> date | None:
+        variant = self._variant(cell)
+        if variant is not None and variant.available_from is not None:
+            return variant.available_from
+        return self.product.available_from
+
+    def backorder_available(self, cell: Cell) -> int | None:
+        """Units that can still be sold beyond stock: 0 under `deny`, None when no limit
+        bounds them. The limit bounds every unit owed: held beyond stock plus paid and
+        not yet filled."""
+        if self.policy(cell) == "deny":
+            return 0
+        limit = self.backorder_limit(cell)
+        if limit is None:
+            return None
+        return max(0, limit - self.backordered(cell) - self.backorder_reserved(cell))
+
+    def fulfilment(self, cell: Cell, backordered: int, today: date) -> Fulfilment:
+        """How a line with `backordered` units beyond stock is fulfilled: from stock, or
+        (any unit beyond stock) as a pre-order until its date, else as a backorder."""
+        if backordered <= 0:
+            return "stock"
+        if self.policy(cell) == "preorder":
+            shipping = self.available_from(cell)
+            if shipping is None or shipping > today:
+                return "preorder"
+        return "backorder"
 
     def available(self, cell: Cell) -> int:
         """Units that can still be held or sold; never below zero."""
@@ -172,11 +253,25 @@ class ProductStock:
 
     # -- changing --------------------------------------------------------------------------
 
-    def change(self, cell: Cell, *, stock: int = 0, reserved: int = 0) -> None:
+    def change(
+        self,
+        cell: Cell,
+        *,
+        stock: int = 0,
+        reserved: int = 0,
+        backordered: int = 0,
+        backorder_reserved: int = 0,
+    ) -> None:
         """Plan a change; the planner has checked that no counter goes below zero."""
-        delta = self._deltas.setdefault(cell.ident, [0, 0])
-        delta[0] += stock
-        delta[1] += reserved
+        delta = self._deltas.setdefault(cell.ident, {})
+        for name, amount in (
+            (STOCK_FIELD, stock),
+            (RESERVED_FIELD, reserved),
+            (BACKORDERED_FIELD, backordered),
+            (BACKORDER_RESERVED_FIELD, backorder_reserved),
+        ):
+            if amount:
+                delta[name] = delta.get(name, 0) + amount
 
     def repair_reserved(self, cell: Cell, value: int) -> None:
         """Set the reserved counter to `value` in the published document and every copy.
@@ -184,31 +279,43 @@ class ProductStock:
         Used by reconcile, where the reservations say what the counter must be; a copy that
         drifted on its own (a stale draft) is repaired too.
         """
-        self.change(cell, reserved=value - self.reserved(cell))
-        self._reserved_repairs[cell.ident] = value
+        self.repair_counter(cell, RESERVED_FIELD, value)
+
+    def repair_counter(self, cell: Cell, field: str, value: int) -> None:
+        """Set one counter of `cell` to `value` everywhere (see `repair_reserved`)."""
+        current = {
+            RESERVED_FIELD: self.reserved,
+            BACKORDERED_FIELD: self.backordered,
+            BACKORDER_RESERVED_FIELD: self.backorder_reserved,
+        }[field](cell)
+        delta = self._deltas.setdefault(cell.ident, {})
+        delta[field] = delta.get(field, 0) + value - current
+        self._repairs.setdefault(cell.ident, {})[field] = value
 
     def clone(self) -> ProductStock:
         """The same product with its planned changes copied (group commit forks plans)."""
         twin = shallow_copy(self)
-        twin._deltas = {ident: list(delta) for ident, delta in self._deltas.items()}
-        twin._reserved_repairs = dict(self._reserved_repairs)
+        twin._deltas = {ident: dict(delta) for ident, delta in self._deltas.items()}
+        twin._repairs = {ident: dict(r) for ident, r in self._repairs.items()}
         return twin
 
     @property
     def moves_stock(self) -> bool:
         """Whether a stock-on-hand counter changes (a reserved-only change does not)."""
-        return any(delta[0] != 0 for delta in self._deltas.values())
+        return any(delta.get(STOCK_FIELD, 0) != 0 for delta in self._deltas.values())
 
     @property
     def changed(self) -> bool:
-        return any(d != [0, 0] for d in self._deltas.values()) or bool(self._reserved_repairs)
+        return any(any(value != 0 for value in d.values()) for d in self._deltas.values()) or bool(
+            self._repairs
+        )
 
-    def stale_copies(self, cell: Cell, value: int) -> list[str]:
-        """Ids of copies whose reserved counter for `cell` is not `value`."""
+    def stale_copies(self, cell: Cell, value: int, field: str = RESERVED_FIELD) -> list[str]:
+        """Ids of copies whose `field` counter for `cell` is not `value`."""
         stale = []
         for copy in self.copies:
             path = self._copy_path(copy, cell)
-            if path is not None and _read_counter(_get(copy, path[1], RESERVED_FIELD)) != value:
+            if path is not None and _read_counter(_get(copy, path[1], field)) != value:
                 stale.append(copy["_id"])
         return stale
 
@@ -218,17 +325,19 @@ class ProductStock:
         for doc in (self.doc, *self.copies):
             is_copy = doc is not self.doc
             sets: dict[str, int] = {}
-            for ident, (d_stock, d_reserved) in sorted(self._deltas.items()):
+            for ident, deltas in sorted(self._deltas.items()):
                 cell = self._cells[ident]
                 located = self._copy_path(doc, cell) if is_copy else self._own_path(cell)
                 if located is None:
                     # The copy no longer has this variant: nothing to carry along.
                     continue
                 prefix, variant = located
-                repair = self._reserved_repairs.get(ident)
-                for field, delta in ((STOCK_FIELD, d_stock), (RESERVED_FIELD, d_reserved)):
+                repairs = self._repairs.get(ident, {})
+                for field in COUNTER_FIELDS:
+                    delta = deltas.get(field, 0)
                     current = _read_counter(_get(doc, variant, field))
-                    if field == RESERVED_FIELD and repair is not None:
+                    repair = repairs.get(field)
+                    if repair is not None:
                         target = repair
                     elif delta == 0:
                         continue

@@ -78,6 +78,18 @@ def _items_with(
     ]
 
 
+def with_item_fields(
+    reservation: StockReservation, fields: Mapping[str, Mapping[str, Any]], **extra: Any
+) -> StockReservation:
+    """The same status with more recorded per item (item key -> fields) and on the
+    reservation: what backorders and locations add to a move (no status change)."""
+    items = [
+        item.model_copy(update=dict(fields[item.key])) if item.key in fields else item
+        for item in reservation.items
+    ]
+    return reservation.model_copy(update={"items": items, **extra})
+
+
 def expire(reservation: StockReservation, now: datetime) -> StockReservation:
     """An overdue hold ends: its items keep what the cart held (a late payment needs it)."""
     return _move(reservation, "expired", now, expired_at=now)

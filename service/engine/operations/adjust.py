@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from schemas.operations import AdjustReason, AdjustRequest, AdjustResult
 from service.engine.model.plan import Plan
+from service.engine.operations.backorders import read_open_backorders
 from service.engine.operations.context import EngineContext, build_request
 from service.engine.operations.refunds import sale_named
 from service.engine.planners.adjust import plan_adjust, validate_adjust
@@ -51,9 +52,10 @@ async def adjust(
         resolved = await att.read_products([product_id], also=record_ids(idempotency_keys))
         if sale is not None:
             await ctx.read_reservation(att, sale)
+        owing = await read_open_backorders(att, ctx.store, resolved.get(product_id))
 
         def body(plan: Plan[AdjustResult]) -> object:
-            planned = plan_adjust(plan, request, resolved=resolved)
+            planned = plan_adjust(plan, request, resolved=resolved, backorders=owing)
             if sale is not None and planned.error is None and planned.result is not None:
                 count_return(plan, sale, planned.result, reference or "")
             return planned

@@ -74,7 +74,11 @@ async def read_status(
         if doc is None:
             not_found.append(name)
         else:
-            products.append(product_status(ProductStock(doc), name, settings.low_stock_threshold))
+            products.append(
+                product_status(
+                    ProductStock(doc), name, settings.low_stock_threshold, today=now.date()
+                )
+            )
     return StatusResult(products=products, not_found=not_found, checked_at=now)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from schemas.operations import AdjustRequest, AdjustResult
 from service.engine.errors import (
@@ -11,6 +11,8 @@ from service.engine.errors import (
     ProductNotFound,
     VariantNotFound,
 )
+from service.engine.model.backorders import fill_oldest_first
+from service.engine.model.holds import load_reservation
 from service.engine.model.plan import Plan
 from service.engine.model.stock import Cell
 
@@ -23,8 +25,14 @@ def validate_adjust(request: AdjustRequest) -> None:
 
 
 def plan_adjust(
-    plan: Plan[AdjustResult], request: AdjustRequest, *, resolved: Mapping[str, str | None]
+    plan: Plan[AdjustResult],
+    request: AdjustRequest,
+    *,
+    resolved: Mapping[str, str | None],
+    backorders: Sequence[str] = (),
 ) -> Plan[AdjustResult]:
+    """`backorders`: reservations (read fresh) that may owe units of the product; a
+    restock fills them oldest first before any unit becomes available."""
     product_id = resolved.get(request.product_id)
     stock = plan.product(product_id) if product_id else None
     if stock is None:
@@ -55,6 +63,7 @@ def plan_adjust(
             )
         )
     entry_id = None
+    filled = 0
     if after != before:
         entry_id = plan.move(
             stock,
@@ -65,6 +74,17 @@ def plan_adjust(
             reason=request.note,
             actor=request.actor,
         ).id
+    if after > before and stock.backordered(cell) > 0:
+        owing = [r for rid in backorders if (r := load_reservation(plan, rid)) is not None]
+        filled = fill_oldest_first(
+            plan,
+            stock,
+            cell,
+            owing,
+            after - before,
+            reference=request.reference,
+            actor=request.actor,
+        )
     return plan.succeed(
         AdjustResult(
             product_id=stock.id,
@@ -72,9 +92,11 @@ def plan_adjust(
             size=cell.size,
             reason=request.reason,
             previous_stock=before,
-            new_stock=after,
+            new_stock=stock.stock(cell),
             reserved=stock.reserved(cell),
             available=stock.available(cell),
             ledger_id=entry_id,
+            backorder_filled=filled or None,
+            backordered=stock.backordered(cell) if stock.has_policy(cell) else None,
         )
     )

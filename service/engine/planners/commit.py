@@ -34,6 +34,17 @@ def commit_result(
             for item in reservation.items
             if item.committed_quantity
         ],
+        backordered=[
+            ItemChange(
+                product_id=item.product_id,
+                variant_key=item.variant_key,
+                size=item.size,
+                quantity=item.backorder_quantity,
+            )
+            for item in reservation.items
+            if item.backorder_quantity
+        ]
+        or None,
         shortfall=[
             ShortfallOutcome(
                 product_id=line.product_id,
@@ -60,12 +71,17 @@ def plan_commit(
         return plan.succeed(commit_result(reservation, replayed=True))
     late = reservation.status != "active"
     taken_by_item: dict[str, int] = {}
+    recorded: dict[str, dict[str, object]] = {}
     shortfall: list[ShortfallLine] = []
+    owed_any = False
     for item in reservation.items:
         paid = item.held
-        taken = _take(plan, reservation, item, paid, late)
+        taken, owed = _take(plan, reservation, item, paid, late)
         taken_by_item[item.key] = taken
-        if taken < paid:
+        if owed or item.backordered is not None:
+            recorded.setdefault(item.key, {})["backorder_quantity"] = owed
+            owed_any = owed_any or owed > 0
+        if taken + owed < paid:
             shortfall.append(
                 ShortfallLine(
                     key=item.key,
@@ -73,8 +89,8 @@ def plan_commit(
                     variant_key=item.variant_key,
                     size=item.size,
                     requested=paid,
-                    committed=taken,
-                    missing=paid - taken,
+                    committed=taken + owed,
+                    missing=paid - taken - owed,
                 )
             )
     updated = transitions.commit(
@@ -84,6 +100,10 @@ def plan_commit(
         payment_ref=request.payment_ref,
         shortfall=shortfall,
     )
+    if recorded:
+        updated = transitions.with_item_fields(
+            updated, recorded, open_backorder=True if owed_any else None
+        )
     if shortfall:
         plan.log_error(
             "stock_deduction",
@@ -108,22 +128,29 @@ def _take(
     item: ReservationItem,
     paid: int,
     late: bool,
-) -> int:
-    """Deduct up to `paid` units of one item; returns how many were actually deducted."""
+) -> tuple[int, int]:
+    """Deduct up to `paid` units of one item from stock; under a backorder or pre-order
+    policy the rest is owed as a backorder (within the backorder limit). Returns (taken
+    from stock, owed); whatever is neither is a shortfall."""
     if paid <= 0:
-        return 0
+        return 0, 0
     stock = plan.product(item.product_id)
     cell = stock.find_item(item) if stock else None
     if stock is None or cell is None:
-        return 0
+        return 0, 0
+    beyond = 0 if late else min(paid, item.held_backordered)
+    covered = paid - beyond
     if late:
         # The hold is gone: take only what nobody else holds.
         taken = min(paid, stock.available(cell))
         unreserve = 0
     else:
-        taken = min(paid, max(0, stock.stock(cell)))
-        unreserve = min(paid, max(0, stock.reserved(cell)))
-        if unreserve < paid:
+        # Stock no other hold counts on may cover units this one held beyond stock (a
+        # restock came in meanwhile); units held from stock come from stock first.
+        free = max(0, stock.stock(cell) - (stock.reserved(cell) - covered))
+        taken = min(paid, max(0, stock.stock(cell)), max(covered, free))
+        unreserve = min(covered, max(0, stock.reserved(cell)))
+        if unreserve < covered:
             plan.log_error(
                 "reconciliation",
                 "high",
@@ -132,14 +159,28 @@ def _take(
                 session_id=reservation.session_id,
                 product_id=item.product_id,
             )
-    if taken or unreserve:
+    unhold = min(beyond, stock.backorder_reserved(cell))
+    if taken or unreserve or unhold:
         plan.move(
             stock,
             cell,
             entry_type="sale",
             stock_change=-taken,
             reserved_change=-unreserve,
+            backorder_reserved_change=-unhold,
             reference=reservation.session_id,
             reason="late payment" if late else None,
         )
-    return taken
+    owed = 0
+    can_owe = stock.backorder_available(cell)
+    if taken < paid and (can_owe is None or can_owe > 0):
+        owed = paid - taken if can_owe is None else min(paid - taken, can_owe)
+        plan.move(
+            stock,
+            cell,
+            entry_type="backorder",
+            backordered_change=owed,
+            reference=reservation.session_id,
+            reason="paid beyond stock: owed until a restock fills it",
+        )
+    return taken, owed

@@ -9,7 +9,13 @@ from schemas.operations import ReleaseRequest, ReleaseResult
 from schemas.reservation import StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
 from service.engine.model import transitions
-from service.engine.model.holds import give_back, load_reservation, match_lines, save_reservation
+from service.engine.model.holds import (
+    give_back,
+    load_reservation,
+    match_lines,
+    save_reservation,
+    split_held,
+)
 from service.engine.model.plan import Plan
 from service.engine.model.states import is_overdue
 
@@ -48,6 +54,15 @@ def plan_release(
     )
     released = give_back(plan, reservation, wanted, "release")
     updated = transitions.release(reservation, plan.now, wanted)
+    if updated.status == "active":
+        # Still held: units beyond stock were given back first.
+        shrunk = {
+            item.key: {"backordered": item.backordered - split_held(item, wanted[item.key])[1]}
+            for item in reservation.items
+            if item.backordered is not None and wanted.get(item.key, 0) > 0
+        }
+        if shrunk:
+            updated = transitions.with_item_fields(updated, shrunk)
     save_reservation(plan, updated)
     return plan.succeed(
         ReleaseResult(

@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from schemas.operations import CellDrift
 from service.engine.model.holds import load_reservation
 from service.engine.model.plan import Plan
-from service.engine.model.stock import Cell, ProductStock
+from service.engine.model.stock import (
+    BACKORDER_RESERVED_FIELD,
+    BACKORDERED_FIELD,
+    Cell,
+    ProductStock,
+)
 
 
 @dataclass
@@ -42,17 +47,59 @@ def expected_reserved(
                 continue
             cell = stock.find_item(item)
             if cell is not None:
-                expected[cell.ident] += item.held
+                expected[cell.ident] += item.held - item.held_backordered
     return expected
 
 
-def _drift(cell: Cell, recorded: int, expected: int) -> CellDrift:
+def expected_owed(
+    plan: Plan[ProductReconcile], stock: ProductStock, reservation_ids: Sequence[str]
+) -> dict[str, tuple[int, int]]:
+    """Per cell: (paid units still owed, units held beyond stock), from the reservations."""
+    owed = {cell.ident: [0, 0] for cell in stock.cells()}
+    for reservation_id in reservation_ids:
+        reservation = load_reservation(plan, reservation_id)
+        if reservation is None:
+            continue
+        for item in reservation.items:
+            cell = stock.find_item(item) if item.product_id == stock.id else None
+            if cell is None:
+                continue
+            owed[cell.ident][0] += item.open_backorder
+            if reservation.status == "active":
+                owed[cell.ident][1] += item.held_backordered
+    return {ident: (pair[0], pair[1]) for ident, pair in owed.items()}
+
+
+def _repair_owed(
+    plan: Plan[ProductReconcile],
+    stock: ProductStock,
+    cell: Cell,
+    expected: tuple[int, int],
+    outcome: ProductReconcile,
+) -> None:
+    """Backorder counters drift like reserved ones (a stale publish): set them from the
+    reservations, with a `reconcile` ledger entry each."""
+    for counter, recorded, value in (
+        (BACKORDERED_FIELD, stock.backordered(cell), expected[0]),
+        (BACKORDER_RESERVED_FIELD, stock.backorder_reserved(cell), expected[1]),
+    ):
+        stale = stock.stale_copies(cell, value, counter)
+        if recorded == value and not stale:
+            continue
+        plan.repair_counter(stock, cell, counter, value, reference="reconcile")
+        outcome.stale_copies.extend(s for s in stale if s not in outcome.stale_copies)
+        if recorded != value:
+            outcome.repaired.append(_drift(cell, recorded, value, counter))
+
+
+def _drift(cell: Cell, recorded: int, expected: int, field: str | None = None) -> CellDrift:
     return CellDrift(
         product_id=cell.product_id,
         variant_key=cell.variant_key,
         size=cell.size,
         recorded=recorded,
         expected=expected,
+        counter=field,
     )
 
 
@@ -78,7 +125,9 @@ def plan_reconcile_product(
         outcome.settling = True
         return plan.succeed(outcome)
     expected = expected_reserved(plan, stock, reservation_ids)
+    owed = expected_owed(plan, stock, reservation_ids)
     for cell in stock.cells():
+        _repair_owed(plan, stock, cell, owed.get(cell.ident, (0, 0)), outcome)
         recorded = stock.reserved(cell)
         stale = stock.stale_copies(cell, expected[cell.ident])
         if recorded != expected[cell.ident] or stale:

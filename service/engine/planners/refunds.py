@@ -41,6 +41,7 @@ from schemas.refunds import (
 from schemas.reservation import SOLD, RefundEntry, ReservationItem, StockReservation
 from service.engine.errors import InvalidRequest
 from service.engine.model import transitions
+from service.engine.model.backorders import put_back, still_open, with_cancelled
 from service.engine.model.holds import load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
@@ -153,7 +154,10 @@ def _settle(
     other = {
         key: max(0, item.restored_quantity - applied_now.get(key, 0)) for key, item in items.items()
     }
-    remaining = {key: max(0, item.committed_quantity - other[key]) for key, item in items.items()}
+    remaining = {
+        key: max(0, item.committed_quantity + (item.backorder_quantity or 0) - other[key])
+        for key, item in items.items()
+    }
     desired: dict[str, dict[str, int]] = {}
     newly_manual: list[str] = []
     records = sorted(doc.refunds, key=_order)
@@ -209,6 +213,8 @@ def _settle(
         if record.status in ENDED_UNPAID and newly_ended:
             _log_ended(plan, doc, record, took_back=bool(reversed_))
     doc.state, doc.held_until, doc.resolved_at = "settled", None, None
+    # Items as the stock moves left them (backorders cancelled or owed again).
+    reservation = reservation.model_copy(update={"items": list(items.values())})
     _update_reservation(plan, reservation, doc, other)
     changed = _save(plan, old, doc)
     return plan.succeed(
@@ -284,16 +290,37 @@ def _move_stock(
             )
             continue
         if delta > 0:
-            plan.move(
+            cancelled = put_back(
+                plan,
                 stock,
                 cell,
+                item,
+                delta,
                 entry_type="refund",
-                stock_change=delta,
                 reference=",".join(gaining) or None,
                 reason=f"refund for session {reservation.session_id}",
             )
+            items[key] = with_cancelled(item, cancelled)
             restored.append(change)
             continue
+        # A refund that ended unpaid: a backorder it cancelled is owed again first.
+        reopen = min(-delta, item.backorder_cancelled or 0)
+        if reopen > 0:
+            plan.move(
+                stock,
+                cell,
+                entry_type="backorder",
+                backordered_change=reopen,
+                reference=",".join(losing) or None,
+                reason=f"refund {', '.join(losing)} {_ended_word(doc, losing)}: owed again",
+            )
+            items[key] = with_cancelled(item, -reopen)
+            delta += reopen
+            if delta == 0:
+                reversed_.append(
+                    (losing[0] if losing else "", change.model_copy(update={"quantity": reopen}))
+                )
+                continue
         takeable = max(0, stock.stock(cell) - stock.reserved(cell))
         take = min(-delta, takeable)
         if take > 0:
@@ -365,6 +392,10 @@ def _update_reservation(
                 )
             )
     updated = transitions.set_restored(reservation, plan.now, restored, entries)
+    if reservation.open_backorder is not None or any(i.backorder_quantity for i in updated.items):
+        updated = updated.model_copy(
+            update={"open_backorder": still_open(updated.items, reservation.open_backorder)}
+        )
     if updated != reservation:
         save_reservation(plan, updated)
 

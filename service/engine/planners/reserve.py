@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from schemas.operations import LineCode, LineOutcome, LineRequest, ReserveRequest, ReserveResult
@@ -103,16 +103,28 @@ def _merge(
     return list(merged.values())
 
 
-def _outcome(line: _Merged) -> LineOutcome:
+def _outcome(line: _Merged, today: date) -> LineOutcome:
     stock, cell = line.stock, line.cell
     name = (stock.title if stock else None) or line.ref
     available = stock.available(cell) if stock and cell else 0
     code: LineCode = line.code
-    if code == "ok" and available < line.quantity:
+    beyond = max(0, line.quantity - available)
+    # Policies (backorder, preorder) sell beyond stock up to what the limit leaves.
+    can_owe = stock.backorder_available(cell) if stock and cell else 0
+    if code == "ok" and beyond > 0 and can_owe is not None and beyond > can_owe:
         code = "insufficient_stock"
+    extra: dict[str, object] = {}
+    if stock is not None and cell is not None and stock.has_policy(cell):
+        extra = {
+            "backordered": beyond if code == "ok" else 0,
+            "fulfilment": stock.fulfilment(cell, beyond if code == "ok" else 0, today),
+            "backorder_available": can_owe,
+        }
     if code == "insufficient_stock":
         what = f"{name} size {line.size}" if line.size else name
         message = f"Insufficient stock for {what}: requested {line.quantity}, available {available}"
+        if can_owe:
+            message += f" (and {can_owe} more on backorder)"
     elif code == "ok":
         message = ""
     else:
@@ -127,6 +139,7 @@ def _outcome(line: _Merged) -> LineOutcome:
         available=available,
         code=code,
         message=message,
+        **extra,
     )
 
 
@@ -138,7 +151,7 @@ def judge_lines(
     exactly as a reserve judges them (the cart check asks this; nothing is held)."""
     per_line: list[_Merged] = []
     merged = _merge(plan, lines, resolved, per_line)
-    outcomes = {id(line): _outcome(line) for line in merged}
+    outcomes = {id(line): _outcome(line, plan.now.date()) for line in merged}
     return [outcomes[id(line)] for line in per_line]
 
 
@@ -230,20 +243,22 @@ def plan_reserve(
         hold = load_reservation(plan, hold_id)
         if hold is not None and expire_hold(plan, hold, settings.expire_grace):
             reclaimed.append(hold.session_id)
-    outcomes = [_outcome(line) for line in merged]
+    outcomes = [_outcome(line, plan.now.date()) for line in merged]
     if any(outcome.code != "ok" for outcome in outcomes):
         plan.short_products = sorted(
             {o.resolved_id for o in outcomes if o.code == "insufficient_stock" and o.resolved_id}
         )
         return plan.fail(InsufficientStock(outcomes))
     items: list[ReservationItem] = []
-    for index, line in enumerate(merged):
+    for index, (line, outcome) in enumerate(zip(merged, outcomes, strict=True)):
         assert line.stock is not None and line.cell is not None  # every outcome is ok
+        beyond = outcome.backordered or 0
         plan.move(
             line.stock,
             line.cell,
             entry_type="reservation",
-            reserved_change=line.quantity,
+            reserved_change=line.quantity - beyond,
+            backorder_reserved_change=beyond,
             reference=request.session_id,
         )
         items.append(
@@ -254,6 +269,8 @@ def plan_reserve(
                 size=line.cell.size,
                 title=line.stock.title,
                 quantity=line.quantity,
+                backordered=outcome.backordered,
+                fulfilment=outcome.fulfilment,
             )
         )
     result = ReserveResult(

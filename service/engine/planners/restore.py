@@ -7,6 +7,7 @@ from schemas.operations import ItemChange, RestoreRequest, RestoreResult
 from schemas.reservation import SOLD, RestoreReason
 from service.engine.errors import ReservationNotCommitted, ReservationNotFound
 from service.engine.model import transitions
+from service.engine.model.backorders import put_back, still_open
 from service.engine.model.holds import load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
@@ -51,6 +52,7 @@ def plan_restore(
         else match_lines(plan, reservation, request.lines, restorable, "restore")
     )
     restored: list[ItemChange] = []
+    cancelled: dict[str, dict[str, object]] = {}
     for item in reservation.items:
         quantity = wanted.get(item.key, 0)
         if quantity <= 0:
@@ -75,14 +77,18 @@ def plan_restore(
                 product_id=item.product_id,
             )
             continue
-        plan.move(
+        cancel = put_back(
+            plan,
             stock,
             cell,
+            item,
+            quantity,
             entry_type=_ENTRY_TYPE[request.reason],
-            stock_change=quantity,
             reference=request.reference,
             reason=f"{request.reason} for session {reservation.session_id}",
         )
+        if cancel:
+            cancelled[item.key] = {"backorder_cancelled": (item.backorder_cancelled or 0) + cancel}
     updated = transitions.restore(
         reservation,
         plan.now,
@@ -90,6 +96,11 @@ def plan_restore(
         reference=request.reference,
         reason=request.reason,
     )
+    if cancelled:
+        updated = transitions.with_item_fields(updated, cancelled)
+        updated = updated.model_copy(
+            update={"open_backorder": still_open(updated.items, reservation.open_backorder)}
+        )
     save_reservation(plan, updated)
     return plan.succeed(
         RestoreResult(

@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
-from schemas.operations import ProductStatus, VariantStatus
+from datetime import UTC, date, datetime
+from typing import Any
+
+from schemas.operations import ProductStatus, StockState, VariantStatus
 from service.engine.model.states import stock_state
-from service.engine.model.stock import ProductStock
+from service.engine.model.stock import Cell, ProductStock
 
 
-def product_status(stock: ProductStock, requested_as: str, default_threshold: int) -> ProductStatus:
+def _policy_figures(stock: ProductStock, cell: Cell, today: date) -> dict[str, Any]:
+    """What a storefront needs to sell beyond stock (products with a policy only)."""
+    if not stock.has_policy(cell):
+        return {}
+    shipping = stock.available_from(cell)
+    return {
+        "inventory_policy": stock.policy(cell),
+        "backorder_available": stock.backorder_available(cell),
+        "backordered": stock.backordered(cell),
+        "available_from": shipping.isoformat() if shipping else None,
+    }
+
+
+def _state(
+    stock: ProductStock, cell: Cell, available: int, threshold: int, today: date
+) -> StockState:
+    """Nothing in stock but the policy sells: backorder or preorder, else the usual."""
+    if available <= 0 and stock.backorder_available(cell) != 0:
+        return "preorder" if stock.fulfilment(cell, 1, today) == "preorder" else "backorder"
+    return stock_state(available, threshold)
+
+
+def product_status(
+    stock: ProductStock,
+    requested_as: str,
+    default_threshold: int,
+    *,
+    today: date | None = None,
+) -> ProductStatus:
     """A product's figures; with variants, the product figures are the variants' sums."""
+    today = today or datetime.now(UTC).date()
     threshold = stock.threshold(default_threshold)
     variants: list[VariantStatus] | None = None
     if stock.has_variants:
@@ -24,13 +56,25 @@ def product_status(stock: ProductStock, requested_as: str, default_threshold: in
                     total=stock.stock(cell),
                     reserved=stock.reserved(cell),
                     available=available,
-                    state=stock_state(available, threshold),
+                    state=_state(stock, cell, available, threshold, today),
+                    **_policy_figures(stock, cell, today),
                 )
             )
     cells = stock.cells()
     total = sum(stock.stock(cell) for cell in cells)
     reserved = sum(stock.reserved(cell) for cell in cells)
     available = sum(stock.available(cell) for cell in cells)
+    state = stock_state(available, threshold)
+    product_figures: dict[str, Any] = {}
+    if not stock.has_variants:
+        state = _state(stock, cells[0], available, threshold, today)
+        product_figures = _policy_figures(stock, cells[0], today)
+    elif variants and state == "out_of_stock":
+        selling = [v.state for v in variants if v.state in ("backorder", "preorder")]
+        if selling:
+            state = "preorder" if "preorder" in selling else "backorder"
+    if stock.has_variants and stock.product.inventory_policy is not None:
+        product_figures = {"inventory_policy": stock.product.inventory_policy}
     return ProductStatus(
         product_id=requested_as,
         id=stock.id,
@@ -40,7 +84,8 @@ def product_status(stock: ProductStock, requested_as: str, default_threshold: in
         total=total,
         reserved=reserved,
         available=available,
-        state=stock_state(available, threshold),
+        state=state,
         low_stock_threshold=threshold,
         variants=variants,
+        **product_figures,
     )

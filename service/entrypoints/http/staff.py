@@ -22,12 +22,14 @@ from service.entrypoints.http.security import staff_caller
 from service.entrypoints.http.staff_models import (
     AdjustRequestBody,
     AdjustResponse,
+    BackordersResponse,
     ErrorLogsResponse,
     HistoryResponse,
     ReconcileResponse,
     ReservationsResponse,
     ResolveResponse,
 )
+from service.read_models.backorders import open_backorders
 from service.read_models.error_logs import list_error_logs, view
 from service.read_models.history import product_history
 from service.read_models.reservations import list_reservations
@@ -149,6 +151,27 @@ async def reservations(
         cursor=cursor,
     )
     return ReservationsResponse.model_validate(listing.model_dump())
+
+
+@router.get(
+    "/backorders",
+    response_model=BackordersResponse,
+    response_model_exclude_none=True,
+    summary="Open backorders, oldest first (any staff role)",
+    responses=error_responses(*COMMON, *PROTECTED),
+)
+async def backorders(
+    services: ServicesDep,
+    staff: AnyStaff,
+    product_id: Annotated[
+        str | None,
+        Query(alias="productId", max_length=200, description="Only this product (`_id`)."),
+    ] = None,
+) -> BackordersResponse:
+    """Paid units still owed (sessionId, productId, size, quantity still open after partial
+    fills, since = when it was paid), in the order a restock fills them."""
+    listing = await open_backorders(services.store, product_id=product_id)
+    return BackordersResponse.model_validate(listing.model_dump())
 
 
 @router.get(

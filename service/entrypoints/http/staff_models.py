@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from schemas.operations import AdjustReason, AdjustResult, ReconcileResult
 from service.engine import HeldRefundsReport
 from service.entrypoints.http.base_models import RequestModel, ResponseModel
+from service.read_models.backorders import BackorderList
 from service.read_models.error_logs import ErrorLogList, ErrorLogView
 from service.read_models.history import ProductHistory
 from service.read_models.reservations import ReservationList
@@ -87,4 +88,8 @@ class ReservationsResponse(ReservationList):
 
 
 class ErrorLogsResponse(ErrorLogList):
+    success: Literal[True] = True
+
+
+class BackordersResponse(BackorderList):
     success: Literal[True] = True

@@ -21,9 +21,16 @@ from schemas.operations import (
     StockState,
     VariantStatus,
 )
-from schemas.reservation import ReservationStatus
+from schemas.product import InventoryPolicy
+from schemas.reservation import Fulfilment, ReservationStatus
 from service.config import LINES_CEILING, QUANTITY_CEILING, TTL_CEILING_MINUTES
 from service.entrypoints.http.base_models import LineModel, RequestModel, ResponseModel
+
+
+def _unset(value: object) -> bool:
+    """Policy fields show only for products that have a policy (others read as before)."""
+    return value is None
+
 
 ProductRef = Annotated[
     str,
@@ -114,6 +121,16 @@ class ReservedLine(ResponseModel):
     size: str | None = None
     variant_key: str | None = None
     quantity: int
+    backordered: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units not covered by stock (products with an inventory policy only).",
+    )
+    fulfilment: Fulfilment | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="stock, backorder or preorder (products with a policy only).",
+    )
     available: int = Field(
         description="Units still available to other shoppers once this hold is counted."
     )
@@ -129,6 +146,8 @@ class ReservedLine(ResponseModel):
             quantity=line.requested,
             # The engine reports what it found before holding; the shopper wants what is left.
             available=max(0, line.available - line.requested),
+            backordered=line.backordered,
+            fulfilment=line.fulfilment,
         )
 
 
@@ -258,6 +277,22 @@ class VariantStock(ResponseModel):
     available_stock: int
     in_stock: bool
     state: StockState
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="deny, backorder or preorder (products with a policy only).",
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock; omitted when no limit applies.",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
 
     @classmethod
     def of(cls, variant: VariantStatus) -> VariantStock:
@@ -270,6 +305,10 @@ class VariantStock(ResponseModel):
             available_stock=variant.available,
             in_stock=variant.available > 0,
             state=variant.state,
+            inventory_policy=variant.inventory_policy,
+            backorder_available=variant.backorder_available,
+            backordered=variant.backordered,
+            available_from=variant.available_from,
         )
 
 
@@ -287,6 +326,22 @@ class ProductStock(ResponseModel):
     in_stock: bool
     state: StockState
     low_stock_threshold: int
+    inventory_policy: InventoryPolicy | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="deny, backorder or preorder (products with a policy only).",
+    )
+    backorder_available: int | None = Field(
+        exclude_if=_unset,
+        default=None,
+        description="Units that can still be sold beyond stock; omitted when no limit applies.",
+    )
+    backordered: int | None = Field(
+        exclude_if=_unset, default=None, description="Paid units owed (backorders)."
+    )
+    available_from: str | None = Field(
+        exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
     variants: list[VariantStock] | None = Field(default=None, description="Sized products only.")
 
     @classmethod
@@ -303,6 +358,10 @@ class ProductStock(ResponseModel):
             in_stock=product.available > 0,
             state=product.state,
             low_stock_threshold=product.low_stock_threshold,
+            inventory_policy=product.inventory_policy,
+            backorder_available=product.backorder_available,
+            backordered=product.backordered,
+            available_from=product.available_from,
             variants=[VariantStock.of(v) for v in product.variants]
             if product.variants is not None
             else None,

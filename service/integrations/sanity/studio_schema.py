@@ -136,6 +136,8 @@ def _field(
         attrs.append("type: 'boolean'")
     elif kind == "string" and prop.get("format") == "date-time":
         attrs.append("type: 'datetime'")
+    elif kind == "string" and prop.get("format") == "date":
+        attrs.append("type: 'date'")
     elif kind == "array":
         attrs.append("type: 'array'")
         nested = _array_member(prop, defs, indent=indent, read_only=read_only)
@@ -230,12 +232,22 @@ def _all_defs() -> dict[str, Any]:
 def _nested_models() -> dict[str, type[BaseModel]]:
     """Models used as array items, by their JSON-schema title."""
     found: dict[str, type[BaseModel]] = {}
+
+    def visit(annotation: Any) -> None:
+        # Through `list[X] | None` and friends, and into nested models' own fields.
+        for arg in getattr(annotation, "__args__", ()):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                title = arg.model_config.get("title") or arg.__name__
+                if title not in found:
+                    found[title] = arg
+                    for info in arg.model_fields.values():
+                        visit(info.annotation)
+            else:
+                visit(arg)
+
     for model in _documents():
         for info in model.model_fields.values():
-            for arg in getattr(info.annotation, "__args__", ()):
-                if isinstance(arg, type) and issubclass(arg, BaseModel):
-                    title = arg.model_config.get("title") or arg.__name__
-                    found[title] = arg
+            visit(info.annotation)
     return found
 
 

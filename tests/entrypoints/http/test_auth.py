@@ -50,6 +50,7 @@ PROTECTED = [
     Route("POST", "/api/inventory/adjust", "ADMIN_API_KEYS", ADJUST, SUPPORT, 403),
     Route("GET", "/api/inventory/history/railcam", "ADMIN_API_KEYS", None, STOREFRONT),
     Route("GET", "/api/inventory/reservations", "ADMIN_API_KEYS", None, CRON),
+    Route("GET", "/api/inventory/backorders", "ADMIN_API_KEYS", None, STOREFRONT),
     Route("GET", "/api/inventory/errors", "ADMIN_API_KEYS", None, STOREFRONT),
     Route(
         "POST",
@@ -163,7 +164,12 @@ async def test_staff_roles(client: httpx.AsyncClient, path: str, allowed: set[st
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/inventory/reservations", "/api/inventory/errors", "/api/inventory/history/railcam"],
+    [
+        "/api/inventory/reservations",
+        "/api/inventory/backorders",
+        "/api/inventory/errors",
+        "/api/inventory/history/railcam",
+    ],
 )
 async def test_every_staff_role_may_read(client: httpx.AsyncClient, path: str):
     for headers in (ADMIN, MANAGER, SUPPORT):

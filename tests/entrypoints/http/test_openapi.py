@@ -20,6 +20,7 @@ ROUTES = {
     ("post", "/api/inventory/adjust"),
     ("get", "/api/inventory/history/{product_id}"),
     ("get", "/api/inventory/reservations"),
+    ("get", "/api/inventory/backorders"),
     ("get", "/api/inventory/errors"),
     ("post", "/api/inventory/errors/{error_id}/resolve"),
     ("post", "/api/inventory/reconcile"),

@@ -1,0 +1,125 @@
+"""Backorders: paid units owed beyond stock, filled by restocks, cancelled by refunds.
+
+Pure helpers the planners share (commit records them, adjust fills them oldest first,
+restore and Stripe refunds cancel them). `backorderedQuantity` on the product or variant is
+the total owed; each paid reservation item records its own part (`backorderQuantity`, less
+`backorderFilled` and `backorderCancelled`), which is the source of truth reconcile uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from schemas.ledger import LedgerEntryType
+from schemas.reservation import ReservationItem, StockReservation
+from service.engine.model.holds import save_reservation
+from service.engine.model.plan import Plan
+from service.engine.model.stock import Cell, ProductStock
+
+
+def put_back(
+    plan: Plan[Any],
+    stock: ProductStock,
+    cell: Cell,
+    item: ReservationItem,
+    quantity: int,
+    *,
+    entry_type: LedgerEntryType,
+    reference: str | None,
+    reason: str,
+) -> int:
+    """Refund `quantity` paid units of `item`: units still owed are cancelled first (they
+    never left stock), the rest go back to stock. Returns the units cancelled."""
+    cancel = min(quantity, item.open_backorder, max(0, stock.backordered(cell)))
+    if cancel > 0:
+        plan.move(
+            stock,
+            cell,
+            entry_type="backorder_cancel",
+            backordered_change=-cancel,
+            reference=reference,
+            reason=f"{reason}: backorder cancelled",
+        )
+    if quantity - cancel > 0:
+        plan.move(
+            stock,
+            cell,
+            entry_type=entry_type,
+            stock_change=quantity - cancel,
+            reference=reference,
+            reason=reason,
+        )
+    return cancel
+
+
+def with_cancelled(item: ReservationItem, cancelled: int) -> ReservationItem:
+    if not cancelled:
+        return item
+    return item.model_copy(
+        update={"backorder_cancelled": (item.backorder_cancelled or 0) + cancelled}
+    )
+
+
+def still_open(items: Sequence[ReservationItem], was: bool | None) -> bool | None:
+    """The reservation's `openBackorder` flag: True while any unit is owed; False once a
+    reservation that owed is settled (a patch cannot unset a field); unset otherwise."""
+    if any(item.open_backorder > 0 for item in items):
+        return True
+    return None if was is None else False
+
+
+def fill_oldest_first(
+    plan: Plan[Any],
+    stock: ProductStock,
+    cell: Cell,
+    reservations: Sequence[StockReservation],
+    units: int,
+    *,
+    reference: str | None,
+    actor: str,
+) -> int:
+    """A restock of `units` fills open backorders of `cell` first, oldest payment first:
+    `backorderedQuantity` falls by min(units, owed) and only the rest reaches stock (the
+    caller has added all `units` to stock). Returns the units filled."""
+    filled = min(units, max(0, stock.backordered(cell)))
+    if filled <= 0:
+        return 0
+    plan.move(
+        stock,
+        cell,
+        entry_type="backorder_fill",
+        stock_change=-filled,
+        backordered_change=-filled,
+        reference=reference,
+        reason="restock filled open backorders (oldest first)",
+        actor=actor,
+    )
+    left = filled
+    ordered = sorted(reservations, key=lambda r: (r.committed_at or r.created_at, r.id))
+    for reservation in ordered:
+        if left <= 0:
+            break
+        changed = False
+        items = []
+        for item in reservation.items:
+            found = stock.find_item(item) if item.product_id == stock.id else None
+            share = min(left, item.open_backorder) if found == cell else 0
+            if share > 0:
+                left -= share
+                changed = True
+                item = item.model_copy(
+                    update={"backorder_filled": (item.backorder_filled or 0) + share}
+                )
+            items.append(item)
+        if changed:
+            save_reservation(
+                plan,
+                reservation.model_copy(
+                    update={
+                        "items": items,
+                        "open_backorder": still_open(items, reservation.open_backorder),
+                    }
+                ),
+            )
+    return filled
