@@ -12,12 +12,14 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from service.config import ServiceSettings
-    from service.engine import Inventory
+    from service.engine import CleanupReport, Inventory
+    from service.integrations.stripe.session_expiry import SessionsEnded
 
 DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 
@@ -340,10 +342,44 @@ def _run_job(args: argparse.Namespace, job: Callable[[Inventory], Awaitable[_Job
     return 1 if report.incomplete else 0
 
 
-def _cleanup(args: argparse.Namespace) -> int:
-    from service.engine import run_cleanup
+@dataclass(frozen=True)
+class _CleanupRun:
+    """`stocksync cleanup`'s report: the cleanup's, plus what Stripe did with the sessions."""
 
-    return _run_job(args, run_cleanup)
+    cleanup: CleanupReport
+    sessions: SessionsEnded
+
+    @property
+    def incomplete(self) -> bool:
+        # A session Stripe would not expire is recorded as an errorLog; no later run retries
+        # it (its hold has ended), so it is not "left for the next run".
+        return self.cleanup.incomplete
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {**self.cleanup.to_json_dict(), "checkoutSessions": self.sessions.to_json_dict()}
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    """Expire overdue holds (and their Checkout Sessions, with STRIPE_SECRET_KEY), purge."""
+    from service.engine import run_cleanup
+    from service.integrations.stripe.gateway import gateway_for
+    from service.integrations.stripe.session_expiry import end_checkout_sessions
+
+    settings = _settings(args)
+    key = settings.stripe_secret_key
+
+    async def job(inventory: Inventory) -> _CleanupRun:
+        report = await run_cleanup(inventory)
+        # After the store writes, never inside them; only when a hold actually expired.
+        gateway = gateway_for(key.get_secret_value() if key else None, settings.stripe_api_base)
+        try:
+            ended = await end_checkout_sessions(gateway, inventory, report.expired)
+        finally:
+            if gateway is not None:
+                await gateway.aclose()
+        return _CleanupRun(report, ended)
+
+    return _run_job(args, job)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
