@@ -6,7 +6,14 @@ generated from these models (`service.integrations.sanity.studio_schema`).
 
 from __future__ import annotations
 
-from schemas.base import Counter, Model, SanityDocument, Timestamp, format_timestamp
+from schemas.base import (
+    Counter,
+    Model,
+    SanityDocument,
+    Timestamp,
+    WholeNumber,
+    format_timestamp,
+)
 from schemas.ids import (
     editor_entry_id,
     error_id,
@@ -43,7 +50,7 @@ from schemas.operations import (
     StockState,
     VariantStatus,
 )
-from schemas.product import PRODUCT_TYPE, Product, Slug, Variant
+from schemas.product import PRODUCT_TYPE, Product, Quarantine, Slug, Variant, read_product
 from schemas.records import (
     ERROR_LOG_TYPE,
     IDEMPOTENCY_TYPE,
@@ -90,6 +97,7 @@ __all__ = [
     "Product",
     "ProductStatus",
     "PurgeResult",
+    "Quarantine",
     "ReconcileResult",
     "RefundEntry",
     "ReleaseRequest",
@@ -112,11 +120,13 @@ __all__ = [
     "Timestamp",
     "Variant",
     "VariantStatus",
+    "WholeNumber",
     "editor_entry_id",
     "error_id",
     "error_id_for_key",
     "format_timestamp",
     "idempotency_id",
     "ledger_id",
+    "read_product",
     "reservation_id",
 ]

@@ -41,20 +41,57 @@ Timestamp = Annotated[
 ]
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages an editor or a caller can act on."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
 def _counter(value: Any) -> Any:
-    """Documents created by Studio or imports may lack counters: read them as 0."""
+    """A stock counter as stored: missing -> 0 (documents created by Studio or imports may
+    lack counters), `5.0` -> 5 (JavaScript writes some integers so); anything else that is
+    not a whole number (5.5, "5", true, an object) cannot be counted with and is refused, so
+    the product is quarantined instead of being read as a guess."""
     if value is None:
         return 0
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        raise ValueError(f"must be a whole number, not {value!r}")
+    raise ValueError(f"must be a whole number, not {json_type(value)}")
+
+
+def _whole_number(value: Any) -> Any:
+    """A quantity in a request: a JSON integer (`2.0` is taken as 2, since some clients
+    serialise integers so); `true`, text like "2" and fractions are refused, never guessed."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        raise ValueError(f"must be a whole number, not {value!r}")
+    raise ValueError(f"must be a whole number, not {json_type(value)}")
 
 
 #: JSON-schema hint for the Studio schema: a long or JSON string, shown as a text area.
 TEXT: JsonDict = {"x-studio-type": "text"}
 
-#: A stock counter as stored on a product or variant (missing -> 0).
+#: A stock counter as stored on a product or variant (missing -> 0, 5.0 -> 5, else strict).
 Counter = Annotated[int, BeforeValidator(_counter)]
+
+#: A whole number in a request payload (quantities, stock figures): strict, 2.0 -> 2.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class Model(BaseModel):

@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from schemas.base import Model, Timestamp
-from schemas.product import InventoryPolicy
+from schemas.base import Model, Timestamp, WholeNumber
+from schemas.product import InventoryPolicy, Quarantine
 from schemas.reservation import Fulfilment, ReservationStatus, RestoreReason
 
 
@@ -30,6 +30,7 @@ LineCode = Literal[
     "product_not_found",
     "variant_not_found",
     "variant_required",
+    "product_quarantined",
 ]
 
 
@@ -42,7 +43,7 @@ class LineRequest(Model):
     """
 
     product_id: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=1)
+    quantity: WholeNumber = Field(ge=1)
     variant_key: str | None = Field(default=None, max_length=200)
     size: str | None = Field(default=None, max_length=100)
 
@@ -207,6 +208,16 @@ class ReconcileResult(Model):
         default_factory=list, description="Products changed too recently to judge; next run."
     )
     failed: list[str] = Field(default_factory=list)
+    quarantined: list[Quarantine] = Field(
+        default_factory=list,
+        description="Products whose stock fields cannot be read: skipped until an editor "
+        "fixes the field named.",
+    )
+
+    @property
+    def unsettled(self) -> bool:
+        """Whether anything was left for a later run or a person (the CLI's exit code)."""
+        return bool(self.settling or self.failed or self.quarantined)
 
 
 class PurgeResult(Model):
@@ -266,16 +277,30 @@ class ProductStatus(Model):
     variants: list[VariantStatus] | None = None
 
 
+class QuarantinedStatus(Model):
+    """A product named in a status request whose stock fields cannot be read."""
+
+    product_id: str = Field(description="The product as the caller named it (`_id` or slug).")
+    id: str = Field(description="The product's `_id`.")
+    title: str
+    field: str = Field(description="The field in Sanity's path syntax, e.g. variants[2].size.")
+    reason: str
+
+
 class StatusResult(Model):
     products: list[ProductStatus]
     not_found: list[str] = Field(default_factory=list)
+    quarantined: list[QuarantinedStatus] = Field(
+        default_factory=list,
+        description="Named products whose stock fields cannot be read (field and reason).",
+    )
     checked_at: Timestamp
 
 
 class ReserveRequest(Model):
     session_id: str = Field(min_length=1)
     lines: list[LineRequest]
-    ttl_seconds: int | None = Field(default=None, ge=1)
+    ttl_seconds: WholeNumber | None = Field(default=None, ge=1)
 
 
 class ReleaseRequest(Model):
@@ -299,8 +324,8 @@ class AdjustRequest(Model):
     product_id: str = Field(min_length=1)
     variant_key: str | None = None
     size: str | None = None
-    set_to: int | None = None
-    delta: int | None = None
+    set_to: WholeNumber | None = None
+    delta: WholeNumber | None = None
     reason: AdjustReason
     actor: str = "system"
     note: str | None = None

@@ -4,17 +4,25 @@ The shop's own Studio type has many more fields (price, images, ...); they are k
 extra fields and never touched. stocksync only reads the fields below and patches the two
 counters. A product with `variants` keeps its stock per variant; the product-level counters
 are then unused.
+
+Reading is tolerant (design rule 10): Studios, scripts and imports save whatever their own
+schema allows, so fields stocksync only shows (title, slug, size, sku) are read in any
+shape, and only the stock fields it counts with must be whole numbers. `read_product`
+answers a `Quarantine` (which field, why) for a document whose stock fields cannot be
+interpreted, instead of raising: one odd product must never break the others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.config import JsonDict
 
-from schemas.base import Counter, Model, SanityDocument
+from schemas.base import Counter, Model, SanityDocument, json_type
+from schemas.display import as_text, first_text
 
 PRODUCT_TYPE: Final = "product"
 
@@ -33,8 +41,38 @@ _STOCK_HELP = (
 )
 
 
-def _none_as_empty(value: Any) -> Any:
-    return [] if value is None else value
+def _variant_list(value: Any) -> Any:
+    """Missing -> no variants; anything but a list of objects cannot be counted with."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of variants, not {json_type(value)}")
+    return value
+
+
+def _slug(value: Any) -> Any:
+    """`{"_type": "slug", "current": "x"}` as Studio saves it; a script's plain `"x"` too."""
+    if isinstance(value, str):
+        return {"current": value}
+    return value if isinstance(value, Mapping) else None
+
+
+def _threshold(value: Any) -> Any:
+    """An editor's threshold in a shape stocksync cannot use falls back to the default."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def _key(value: Any) -> Any:
+    return value if isinstance(value, str) else None
+
+
+#: Text stocksync only shows (title) or matches (size, sku): any shape reads as text or None.
+ShownText = Annotated[str | None, BeforeValidator(first_text)]
+MatchedText = Annotated[str | None, BeforeValidator(as_text)]
 
 
 def _optional_count(value: Any) -> Any:
@@ -101,7 +139,7 @@ OptionalDate = Annotated[date | None, BeforeValidator(_optional_date)]
 class Slug(Model):
     model_config = ConfigDict(extra="allow")
 
-    current: str | None = None
+    current: MatchedText = None
 
 
 class Variant(Model):
@@ -109,9 +147,9 @@ class Variant(Model):
 
     model_config = ConfigDict(extra="allow", title="Variant")
 
-    key: str | None = Field(default=None, alias="_key")
-    size: str | None = Field(default=None, description="Size as shown to customers, e.g. m.")
-    sku: str | None = Field(default=None, title="SKU")
+    key: Annotated[str | None, BeforeValidator(_key)] = Field(default=None, alias="_key")
+    size: MatchedText = Field(default=None, description="Size as shown to customers, e.g. m.")
+    sku: MatchedText = Field(default=None, title="SKU")
     stock_quantity: Counter = Field(
         default=0, title="Stock", description=_STOCK_HELP, json_schema_extra=_STOCK
     )
@@ -121,7 +159,7 @@ class Variant(Model):
         description="Units held by open checkouts. Managed by stocksync.",
         json_schema_extra=_COUNTER,
     )
-    stripe_price_id: str | None = Field(
+    stripe_price_id: MatchedText = Field(
         default=None, title="Stripe price id", json_schema_extra=_READ_ONLY
     )
     reorder_point: OptionalCount = Field(
@@ -173,9 +211,9 @@ class Product(SanityDocument):
     model_config = ConfigDict(extra="allow", title="Product")
 
     type: Literal["product"] = Field(default=PRODUCT_TYPE, alias="_type")
-    title: str | None = None
-    slug: Slug | None = None
-    sku: str | None = Field(
+    title: ShownText = None
+    slug: Annotated[Slug | None, BeforeValidator(_slug)] = None
+    sku: MatchedText = Field(
         default=None,
         title="SKU",
         description="Stock-keeping unit of the product (sized products: each size has its own).",
@@ -192,7 +230,7 @@ class Product(SanityDocument):
         description="Units held by open checkouts. Managed by stocksync.",
         json_schema_extra=_COUNTER,
     )
-    low_stock_threshold: int | None = Field(
+    low_stock_threshold: Annotated[int | None, BeforeValidator(_threshold)] = Field(
         default=None,
         ge=0,
         title="Low-stock threshold",
@@ -241,7 +279,7 @@ class Product(SanityDocument):
         description=_BACKORDER_HELD_HELP,
         json_schema_extra=_COUNTER,
     )
-    variants: Annotated[list[Variant], BeforeValidator(_none_as_empty)] = Field(
+    variants: Annotated[list[Variant], BeforeValidator(_variant_list)] = Field(
         default_factory=list,
         description="Sizes with their own stock. When present, stock is kept per variant.",
     )
@@ -249,6 +287,61 @@ class Product(SanityDocument):
     @property
     def slug_current(self) -> str | None:
         return self.slug.current if self.slug else None
+
+    @property
+    def display_title(self) -> str:
+        """What people see: the title as text, or the `_id` when there is none."""
+        return self.title or self.id
+
+
+class Quarantine(Model):
+    """Why a product document cannot be counted with: the first field found, and the reason.
+
+    Stock of a quarantined product is neither shown nor changed until an editor fixes the
+    field; every other product keeps working.
+    """
+
+    product_id: str = Field(description="The product's `_id`.")
+    title: str = Field(description="The title as text, or the `_id`.")
+    field: str = Field(description="The field in Sanity's path syntax, e.g. variants[2].size.")
+    reason: str
+
+
+def read_product(doc: Mapping[str, Any]) -> Product | Quarantine:
+    """The product, or its `Quarantine` when a stock field cannot be interpreted."""
+    try:
+        return Product.model_validate(doc)
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]
+        doc_id = doc.get("_id")
+        product_id = doc_id if isinstance(doc_id, str) else "?"
+        return Quarantine(
+            product_id=product_id,
+            title=first_text(doc.get("title")) or product_id,
+            field=field_path(problem["loc"]),
+            reason=_reason(problem),
+        )
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """`("variants", 2, "stockQuantity")` -> `variants[2].stockQuantity`."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or "document"
+
+
+def _reason(problem: Mapping[str, Any]) -> str:
+    if problem.get("type") in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be an object, not {json_type(problem.get('input'))}"
+    if problem.get("type") == "string_type":
+        return f"must be text, not {json_type(problem.get('input'))}"
+    message = str(problem.get("msg", "cannot be read"))
+    # pydantic's "Value error, ..." prefix says nothing to an editor.
+    return message.removeprefix("Value error, ")
 
 
 #: The product fields stocksync owns or reads; the generated Studio schema covers these.

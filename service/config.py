@@ -217,6 +217,26 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = _env(
         "STOCKSYNC_MAX_BODY_BYTES", 65_536, "Largest request body accepted.", ge=1024
     )
+    rate_limit_storefront_per_second: float = _env(
+        "STOCKSYNC_RATE_LIMIT_STOREFRONT_PER_SECOND",
+        10.0,
+        "Requests per second one storefront key may make to the storefront routes (reserve, "
+        "release, POST stock-status, fulfill), counted per instance; 0: no limit.",
+        ge=0,
+    )
+    rate_limit_storefront_burst: int = _env(
+        "STOCKSYNC_RATE_LIMIT_STOREFRONT_BURST",
+        20,
+        "Requests a storefront key may make at once before the per-second rate applies.",
+        ge=1,
+    )
+    rate_limit_public_per_minute: int = _env(
+        "STOCKSYNC_RATE_LIMIT_PUBLIC_PER_MINUTE",
+        120,
+        "Requests per minute one address may make to GET /api/stock-status and "
+        "GET /api/stock-stream, counted per instance (also its burst); 0: no limit.",
+        ge=0,
+    )
     import_max_bytes: int = _env(
         "STOCKSYNC_IMPORT_MAX_BYTES",
         5_000_000,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from schemas.operations import LineOutcome
+from schemas.product import Quarantine
 
 
 class InventoryError(Exception):
@@ -150,7 +151,12 @@ class IdempotencyKeyReused(InventoryError):
         self.operation = operation
 
 
-class ConflictRetriesExhausted(InventoryError):
+class RetryLater(InventoryError):
+    """The work may be sent again later (503 with Retry-After; webhooks answer 5xx so the
+    sender retries)."""
+
+
+class ConflictRetriesExhausted(RetryLater):
     """Concurrent writers kept winning; nothing was written. Safe to retry later."""
 
     code = "conflict_retries_exhausted"
@@ -162,3 +168,40 @@ class ConflictRetriesExhausted(InventoryError):
         )
         self.operation = operation
         self.attempts = attempts
+
+
+class OutcomeUnknown(RetryLater):
+    """The store took the transaction but its answer was lost, and a read-back could not
+    tell whether it applied (the store stayed unreachable). Design rule 11: never answer a
+    guess, so neither "done" nor "nothing changed" is claimed."""
+
+    code = "outcome_unknown"
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"the document store did not confirm the {operation}: it applied in full or not "
+            "at all, and stocksync could not yet read back which. Check the product before "
+            "sending it again, or send it again with the same Idempotency-Key or session "
+            "(a replay never applies twice)",
+            details={"operation": operation},
+        )
+        self.operation = operation
+
+
+class ProductQuarantined(InventoryError):
+    """The product's stock fields cannot be interpreted (design rule 10): its stock is not
+    changed until an editor fixes the field named."""
+
+    code = "product_quarantined"
+
+    def __init__(self, quarantine: Quarantine) -> None:
+        super().__init__(
+            f"product {quarantine.product_id} ({quarantine.title}) is quarantined: "
+            f"{quarantine.field} {quarantine.reason}; fix it in the Studio",
+            details={
+                "productId": quarantine.product_id,
+                "field": quarantine.field,
+                "reason": quarantine.reason,
+            },
+        )
+        self.quarantine = quarantine

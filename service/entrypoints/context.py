@@ -14,6 +14,7 @@ from cms_client.clock import Clock
 from cms_client.store import DocumentStore
 from service.config import ServiceSettings, StaffKeys
 from service.engine import Inventory
+from service.entrypoints.rate_limits import TokenBuckets
 from service.integrations.sanity.stock_feed import StockFeed
 
 
@@ -29,6 +30,9 @@ class Services:
     staff_keys: StaffKeys
     cron_secret: str | None
     started: float = field(default_factory=time.monotonic)
+    #: Per-client buckets of the storefront routes and the public stock status (None: off).
+    storefront_limit: TokenBuckets | None = None
+    public_limit: TokenBuckets | None = None
     #: Reorder alerts and digest (None when LOW_STOCK_WEBHOOK_URL is unset).
     reorder_alerts: Any = None
     #: The process's one upstream listener for live stock streams (None: the store has none).

@@ -32,6 +32,10 @@ HEALTH_QUERY = (
     '"criticalErrors": count(*[_type == "errorLog" && severity == "critical"'
     " && coalesce(resolved, false) == false]),"
     f'"oversold": count(*[_type == "product" && ({_OVERSOLD} || count(variants[{_OVERSOLD}]) > 0)])'
+    ","
+    # Reconcile logs each quarantined product once (type stock_validation) until resolved.
+    '"quarantined": *[_type == "errorLog" && type == "stock_validation"'
+    " && coalesce(resolved, false) == false] | order(productId asc) [0...50].productId"
     "}"
 )
 
@@ -44,6 +48,11 @@ class HealthMetrics(Model):
     recent_errors: int = Field(description="Error logs written in the last hour.")
     critical_errors: int = Field(description="Unresolved critical error logs.")
     oversold: int = Field(description="Products with reserved above stock, or stock below 0.")
+    quarantined: list[str] = Field(
+        default_factory=list,
+        description="Products whose stock fields cannot be read, as the last reconcile found "
+        "them (unresolved stock_validation error logs; resolve the log once fixed).",
+    )
 
 
 class StoreHealth(Model):
@@ -71,6 +80,11 @@ def _count(row: dict[str, Any], name: str) -> int:
     return value if isinstance(value, int) else 0
 
 
+def _ids(value: Any) -> list[str]:
+    found = value if isinstance(value, list) else []
+    return list(dict.fromkeys(item for item in found if isinstance(item, str)))
+
+
 def judge(metrics: HealthMetrics) -> list[str]:
     issues: list[str] = []
     if metrics.critical_errors:
@@ -80,6 +94,11 @@ def judge(metrics: HealthMetrics) -> list[str]:
         )
     if metrics.oversold:
         issues.append(f"{metrics.oversold} product(s) have more reserved than in stock")
+    if metrics.quarantined:
+        issues.append(
+            f"{len(metrics.quarantined)} product(s) quarantined (stock fields stocksync cannot "
+            f"read; fix them in the Studio): {', '.join(metrics.quarantined)}"
+        )
     if metrics.expired_reservations > MAX_OVERDUE_HOLDS:
         issues.append(
             f"{metrics.expired_reservations} holds are past their expiry: is the cleanup "
@@ -112,6 +131,7 @@ async def check_health(
         recent_errors=_count(row, "recentErrors"),
         critical_errors=_count(row, "criticalErrors"),
         oversold=_count(row, "oversold"),
+        quarantined=_ids(row.get("quarantined")),
     )
     issues = judge(metrics)
     return HealthReport(

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp, format_timestamp
+from schemas.display import first_text
 from schemas.ledger import LEDGER_TYPE, InventoryTransaction, LedgerEntryType
 from schemas.operations import ProductStatus
 from service.engine import Inventory, ProductNotFound
@@ -153,7 +154,8 @@ async def product_history(
     its `_id`; a name that matches neither a product nor any entry is `ProductNotFound`."""
     found: Any = await store.query(_PRODUCT, {"ref": product})
     product_id = found["_id"] if isinstance(found, dict) else product
-    title = found.get("title") if isinstance(found, dict) else None
+    # Titles come in any shape a Studio saves (i18n objects, arrays): shown as text.
+    title = first_text(found.get("title")) if isinstance(found, dict) else None
 
     params: dict[str, Any] = {"productId": product_id}
     filters = [f'_type == "{LEDGER_TYPE}"', "productId == $productId"]

@@ -2,6 +2,11 @@
 
 Offsets would shift while new ledger entries arrive at the head; a cursor naming the last
 row seen does not.
+
+A cursor is checked, not trusted: bounded length, then exactly a timestamp and a valid
+document id. Its values only ever travel as GROQ parameters of a list the caller may read
+anyway, so a forged but well-formed cursor can only start that list elsewhere; what it can
+no longer do is carry a lone surrogate or deep nesting to the parser or the store (500s).
 """
 
 from __future__ import annotations
@@ -9,11 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field
 
+from cms_client.ids import id_problem
 from cms_client.store import DocumentStore
 from schemas.base import Model
 from service.engine import InvalidRequest
@@ -21,6 +28,11 @@ from service.engine import InvalidRequest
 #: Filter clause continuing after the cursor row (`$cursorAt`, `$cursorId`).
 AFTER_CURSOR = "(createdAt < $cursorAt || (createdAt == $cursorAt && _id < $cursorId))"
 NEWEST_FIRST = "order(createdAt desc, _id desc)"
+#: A cursor this service writes is ~100 characters (a timestamp and an id of at most 128).
+MAX_CURSOR_LENGTH = 400
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class Page(Model):
@@ -37,18 +49,24 @@ def encode_cursor(row: Mapping[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        value = None
+    value: Any = None
+    if len(cursor) <= MAX_CURSOR_LENGTH and cursor.isascii():
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+            value = None
+    if not (isinstance(value, list) and len(value) == 2):
+        raise InvalidRequest("cursor is not one this service handed out", field="cursor")
+    created_at, doc_id = value
     if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or not all(isinstance(part, str) for part in value)
+        not isinstance(created_at, str)
+        or _TIMESTAMP.fullmatch(created_at) is None
+        or not isinstance(doc_id, str)
+        or id_problem(doc_id) is not None
     ):
         raise InvalidRequest("cursor is not one this service handed out", field="cursor")
-    return value[0], value[1]
+    return created_at, doc_id
 
 
 def cursor_clause(cursor: str | None, params: dict[str, Any]) -> list[str]:

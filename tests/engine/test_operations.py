@@ -182,8 +182,12 @@ async def test_release_whole_partial_and_only_once(
         ("prod-tee", 2),
     ]
     assert (await doc(store, "prod-railcam"))["reservedQuantity"] == 0
+    # Sent again (a lost answer, a double click): the same release, replayed, nothing moved.
+    again = await inventory.release("cs_1")
+    assert again.replayed and again.released == whole.released
+    assert (await doc(store, "prod-railcam"))["reservedQuantity"] == 0
     with pytest.raises(ReservationNotActive):
-        await inventory.release("cs_1")
+        await inventory.release("cs_1", [line("railcam", 1)])
     with pytest.raises(ReservationNotFound) as caught:
         await inventory.release("cs_unknown")
     assert caught.value.code == "reservation_not_found"

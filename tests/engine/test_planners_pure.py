@@ -224,8 +224,12 @@ def test_release_gives_back_everything_once() -> None:
     assert patches(plan)[RID]["ifRevisionID"] == "rr"
     assert patches(plan)[RID]["set"]["releasedAt"] == "2026-11-21T12:00:00.000Z"
     again = plan_over(product(stock=5), held | {"status": "released"})
+    replay = plan_release(again, ReleaseRequest(session_id="cs_1"), RID).outcome()
+    assert replay.replayed and replay.released[0].quantity == 2
+    assert not again.writes
+    expired = plan_over(product(stock=5), held | {"status": "expired"})
     with pytest.raises(ReservationNotActive):
-        plan_release(again, ReleaseRequest(session_id="cs_1"), RID).outcome()
+        plan_release(expired, ReleaseRequest(session_id="cs_1"), RID).outcome()
 
 
 def test_partial_release_keeps_the_rest_held() -> None:

@@ -18,8 +18,9 @@ from cms_client.ids import is_published
 from cms_client.store import Document, Mutation
 from schemas.ids import error_id, error_id_for_key, ledger_id
 from schemas.ledger import BACKORDER_TYPES, RESERVED_TYPES, InventoryTransaction, LedgerEntryType
+from schemas.product import Quarantine
 from schemas.records import ErrorLog, ErrorType, Severity
-from service.engine.errors import InventoryError
+from service.engine.errors import InventoryError, ProductQuarantined
 from service.engine.model.snapshot import Snapshot
 from service.engine.model.stock import Cell, ProductStock
 
@@ -33,6 +34,8 @@ class Plan(Generic[R]):
         #: Unique per attempt: names the ledger entries and the store transaction.
         self.token = token
         self._products: dict[str, ProductStock | None] = {}
+        #: Products read whose stock fields cannot be interpreted (`product` gives None).
+        self.quarantined: dict[str, Quarantine] = {}
         self._updates: dict[str, dict[str, Any]] = {}
         self._creates: dict[str, Mutation] = {}
         self._ledger: list[InventoryTransaction] = []
@@ -53,8 +56,20 @@ class Plan(Generic[R]):
             if doc is None or doc.get("_type") != "product" or not is_published(product_id):
                 self._products[product_id] = None
             else:
-                self._products[product_id] = ProductStock(doc, self.snapshot.copies_of(product_id))
+                try:
+                    stock = ProductStock(doc, self.snapshot.copies_of(product_id))
+                except ProductQuarantined as exc:
+                    # Holds on it are given back or sold as for a product that is gone
+                    # (logged); reserve and adjust refuse it by name (`refuse_quarantined`).
+                    self.quarantined[product_id] = exc.quarantine
+                    stock = None
+                self._products[product_id] = stock
         return self._products[product_id]
+
+    def refuse_quarantined(self, product_id: str | None) -> None:
+        """Raise `ProductQuarantined` when `product_id` was read and is quarantined."""
+        if product_id is not None and product_id in self.quarantined:
+            raise ProductQuarantined(self.quarantined[product_id])
 
     def move(
         self,
@@ -259,6 +274,7 @@ class Plan(Generic[R]):
         twin._creates = dict(self._creates)
         twin._ledger = list(self._ledger)
         twin._errors = self._errors
+        twin.quarantined = dict(self.quarantined)
         twin._deterministic_create = self._deterministic_create
         return twin
 
@@ -269,6 +285,7 @@ class Plan(Generic[R]):
         self._creates = fork._creates
         self._ledger = fork._ledger
         self._errors = fork._errors
+        self.quarantined = fork.quarantined
         self._deterministic_create = fork._deterministic_create
 
     # -- outcome ---------------------------------------------------------------------------

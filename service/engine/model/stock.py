@@ -19,8 +19,9 @@ from datetime import date
 from cms_client import mutations as m
 from cms_client.store import Document, Mutation
 from schemas.operations import LineCode
-from schemas.product import InventoryPolicy, Product, Variant
+from schemas.product import InventoryPolicy, Quarantine, Variant, read_product
 from schemas.reservation import Fulfilment, ReservationItem
+from service.engine.errors import ProductQuarantined
 
 STOCK_FIELD = "stockQuantity"
 RESERVED_FIELD = "reservedQuantity"
@@ -71,9 +72,13 @@ class ProductStock:
     """Counters of one product and its copies; the planner changes them through `change`."""
 
     def __init__(self, published: Document, copies: Sequence[Document] = ()) -> None:
+        """Raises `ProductQuarantined` when the stock fields cannot be interpreted."""
         self.doc = published
         self.copies = list(copies)
-        self.product = Product.model_validate(published)
+        found = read_product(published)
+        if isinstance(found, Quarantine):
+            raise ProductQuarantined(found)
+        self.product = found
         self.id = self.product.id
         #: cell ident -> counter field (or `loc:<location id>:stock|reserved`) -> delta.
         self._deltas: dict[str, dict[str, int]] = {}
@@ -85,6 +90,7 @@ class ProductStock:
 
     @property
     def title(self) -> str | None:
+        """The title as text in whatever shape it was saved (None when there is none)."""
         return self.product.title
 
     @property

@@ -22,6 +22,13 @@ from schemas.operations import PurgeResult, ReconcileResult
 from service.engine.inventory import Inventory
 from service.engine.operations.held_refunds import HeldRefundsReport, apply_held_refunds
 
+#: Exit codes of `stocksync cleanup` and `stocksync reconcile` (2 is argparse's usage error).
+EXIT_OK = 0
+#: Something was left for the next run (conflicts, products changed too recently to judge).
+EXIT_UNSETTLED = 1
+#: A product's stock fields cannot be read: a person must fix it in the Studio.
+EXIT_QUARANTINED = 3
+
 
 class CleanupReport(Model):
     expired: list[str] = Field(description="Session ids whose holds were expired.")
@@ -33,6 +40,10 @@ class CleanupReport(Model):
         """Something was left for the next run."""
         return bool(self.failed)
 
+    @property
+    def exit_code(self) -> int:
+        return EXIT_UNSETTLED if self.incomplete else EXIT_OK
+
 
 class ReconcileReport(Model):
     reconcile: ReconcileResult
@@ -40,8 +51,17 @@ class ReconcileReport(Model):
 
     @property
     def incomplete(self) -> bool:
-        """Something was left for the next run (held refunds wait for their payment)."""
-        return bool(self.reconcile.failed)
+        """Something was left for the next run or a person: products that failed
+        (conflicts), were changed too recently to judge (settling) or are quarantined.
+        Held refunds wait for their payment and do not count."""
+        return self.reconcile.unsettled
+
+    @property
+    def exit_code(self) -> int:
+        """`stocksync reconcile`'s exit code (README "Exit codes")."""
+        if self.reconcile.quarantined:
+            return EXIT_QUARANTINED
+        return EXIT_UNSETTLED if self.incomplete else EXIT_OK
 
 
 async def run_cleanup(inventory: Inventory) -> CleanupReport:

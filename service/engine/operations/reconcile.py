@@ -6,13 +6,16 @@ read and written through the executor like any other operation.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
 from cms_client.store import DocumentStore
+from schemas.display import first_text
 from schemas.operations import ReconcileResult
-from service.engine.errors import ConflictRetriesExhausted
+from schemas.product import Quarantine
+from service.engine.errors import RetryLater
 from service.engine.model.plan import Plan
 from service.engine.operations.context import EngineContext
 from service.engine.operations.sweep import MAX_PAGES, rows_of, strings_of
@@ -20,6 +23,7 @@ from service.engine.planners.reconcile import (
     ProductReconcile,
     negative_stock_log,
     plan_reconcile_product,
+    quarantine_log,
 )
 from service.engine.queries import active_reservations_page, product_ids_page
 from service.engine.unit_of_work.executor import Attempt, Executor
@@ -110,6 +114,10 @@ async def _check(
             detect, product_id, holds.get(product_id, []), changed_after=changed_after
         )
         found = detect.outcome()
+        if found.quarantine is not None:
+            result.quarantined.append(found.quarantine)
+            await log_quarantine(executor, found.quarantine)
+            continue
         if found.settling:
             result.settling.append(product_id)
             continue
@@ -117,7 +125,7 @@ async def _check(
             await _repair(executor, product_id, holds.get(product_id, []), changed_after, result)
         if found.negative_stock:
             result.negative_stock.extend(found.negative_stock)
-            title = str(att.snapshot.docs[product_id].get("title") or product_id)
+            title = first_text(att.snapshot.docs[product_id].get("title")) or product_id
             await _log_negative(executor, title, found)
 
 
@@ -137,12 +145,22 @@ async def _repair(
 
     try:
         outcome = await executor.run("reconcile", step, lock=[product_id])
-    except ConflictRetriesExhausted:
+    except RetryLater:
         result.failed.append(product_id)
         return
     if outcome.settling:
         result.settling.append(product_id)
     result.repaired.extend(outcome.repaired)
+
+
+async def log_quarantine(executor: Executor, quarantine: Quarantine) -> None:
+    """The quarantine's errorLog, once per document and cause (`quarantine_log`)."""
+
+    async def step(att: Attempt) -> Plan[str]:
+        return quarantine_log(Plan[str](att.snapshot, now=att.now, token=att.token), quarantine)
+
+    with contextlib.suppress(RetryLater):  # the next run logs it
+        await executor.run("log quarantine", step)
 
 
 async def _log_negative(executor: Executor, title: str, outcome: ProductReconcile) -> None:

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from cms_client.store import Document, DocumentStore
-from schemas.operations import ProductStatus, StatusResult
-from service.engine.errors import InvalidRequest
+from schemas.operations import ProductStatus, QuarantinedStatus, StatusResult
+from service.engine.errors import InvalidRequest, ProductQuarantined
 from service.engine.model.stock import ProductStock
 from service.engine.operations.context import EngineContext
 from service.engine.planners.status import product_status
@@ -69,17 +69,34 @@ async def read_status(
                 resolver.remember(name, doc["_id"])
     products: list[ProductStatus] = []
     not_found: list[str] = []
+    quarantined: list[QuarantinedStatus] = []
     for name in names:
         doc = found.get(name)
         if doc is None:
             not_found.append(name)
-        else:
-            products.append(
-                product_status(
-                    ProductStock(doc), name, settings.low_stock_threshold, today=now.date()
+            continue
+        try:
+            stock = ProductStock(doc)
+        except ProductQuarantined as exc:
+            # Design rule 10: one odd product is listed with its reason, the rest answer.
+            odd = exc.quarantine
+            quarantined.append(
+                QuarantinedStatus(
+                    product_id=name,
+                    id=odd.product_id,
+                    title=odd.title,
+                    field=odd.field,
+                    reason=odd.reason,
                 )
             )
-    return StatusResult(products=products, not_found=not_found, checked_at=now)
+            continue
+        products.append(product_status(stock, name, settings.low_stock_threshold, today=now.date()))
+    return StatusResult(
+        products=products,
+        not_found=not_found,
+        quarantined=quarantined,
+        checked_at=now,
+    )
 
 
 def _index(rows: list[Any]) -> dict[str, Document]:

@@ -14,7 +14,7 @@ from cms_client import mutations as m
 from cms_client.store import DocumentStore
 from schemas.base import format_timestamp
 from schemas.operations import ExpireResult, PurgeResult
-from service.engine.errors import ConflictRetriesExhausted
+from service.engine.errors import RetryLater
 from service.engine.model.plan import Plan
 from service.engine.model.states import overdue_cutoff
 from service.engine.operations.context import EngineContext
@@ -71,7 +71,7 @@ async def expire(ctx: EngineContext) -> ExpireResult:
             try:
                 lock = [rid, *strings_of(row.get("productIds"))]
                 expired = await executor.run("expire", step, lock=lock, warm=True)
-            except ConflictRetriesExhausted:
+            except RetryLater:
                 result.failed.append(session)
                 continue
             if expired:

@@ -9,6 +9,7 @@ from service.engine.errors import (
     BelowReserved,
     InvalidAdjustment,
     ProductNotFound,
+    ProductQuarantined,
     VariantNotFound,
 )
 from service.engine.model.backorders import fill_oldest_first
@@ -36,6 +37,8 @@ def plan_adjust(
     product_id = resolved.get(request.product_id)
     stock = plan.product(product_id) if product_id else None
     if stock is None:
+        if product_id in plan.quarantined:
+            return plan.fail(ProductQuarantined(plan.quarantined[product_id]))
         return plan.fail(ProductNotFound(request.product_id))
     found = stock.find(request.variant_key, request.size)
     if not isinstance(found, Cell):

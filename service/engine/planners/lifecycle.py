@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from schemas.operations import ReleaseRequest, ReleaseResult
+from schemas.operations import ItemChange, ReleaseRequest, ReleaseResult
 from schemas.reservation import StockReservation
 from service.engine.errors import ReservationNotActive, ReservationNotFound
 from service.engine.model import transitions
@@ -40,10 +40,32 @@ def plan_expire(plan: Plan[bool], reservation_id: str, *, grace: timedelta) -> P
 def plan_release(
     plan: Plan[ReleaseResult], request: ReleaseRequest, reservation_id: str
 ) -> Plan[ReleaseResult]:
-    """Release the whole hold, or some lines of it; only an active reservation."""
+    """Release the whole hold, or some lines of it; only an active reservation, except
+    that a whole release of a released hold replays (200, `replayed`)."""
     reservation = load_reservation(plan, reservation_id)
     if reservation is None:
         return plan.fail(ReservationNotFound(request.session_id))
+    if reservation.status == "released" and request.lines is None:
+        # A whole release sent again (its answer was lost, or the shopper clicked twice):
+        # what was asked is what holds, so the answer is the release, replayed.
+        return plan.succeed(
+            ReleaseResult(
+                session_id=request.session_id,
+                reservation_id=reservation_id,
+                status="released",
+                released=[
+                    ItemChange(
+                        product_id=item.product_id,
+                        variant_key=item.variant_key,
+                        size=item.size,
+                        quantity=item.held,
+                    )
+                    for item in reservation.items
+                    if item.held > 0
+                ],
+                replayed=True,
+            )
+        )
     if reservation.status != "active":
         return plan.fail(ReservationNotActive(request.session_id, reservation.status))
     held = {item.key: item.held for item in reservation.items}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from schemas.operations import CellDrift
+from schemas.product import Quarantine
 from service.engine.model.holds import load_reservation
 from service.engine.model.plan import Plan
 from service.engine.model.stock import (
@@ -31,6 +32,8 @@ class ProductReconcile:
     negative_stock: list[CellDrift] = field(default_factory=list)
     stale_copies: list[str] = field(default_factory=list)
     settling: bool = False
+    #: Why the product's stock fields cannot be read (it is skipped, not repaired).
+    quarantine: Quarantine | None = None
 
 
 def expected_reserved(
@@ -119,6 +122,7 @@ def plan_reconcile_product(
     outcome = ProductReconcile(product_id)
     stock = plan.product(product_id)
     if stock is None:
+        outcome.quarantine = plan.quarantined.get(product_id)
         return plan.succeed(outcome)
     updated = _timestamp(stock.doc.get("_updatedAt"))
     if changed_after is not None and updated is not None and updated > changed_after:
@@ -180,3 +184,18 @@ def negative_stock_log(plan: Plan[str], title: str, outcome: ProductReconcile) -
         dedupe_key=f"negative-stock:{outcome.product_id}:{values}",
     )
     return plan.succeed(log_id)
+
+
+def quarantine_log(plan: Plan[str], quarantine: Quarantine) -> Plan[str]:
+    """One errorLog per document and cause: its id comes from the product and the field and
+    reason, so every later run (and every route that meets it) finds it already there."""
+    plan.log_error(
+        "stock_validation",
+        "high",
+        f"{quarantine.title}: {quarantine.field} {quarantine.reason}. stocksync skips this "
+        "product (no stock shown or changed) until the field is fixed in the Studio.",
+        details=quarantine.to_json_dict(),
+        product_id=quarantine.product_id,
+        dedupe_key=f"quarantine:{quarantine.product_id}:{quarantine.field}:{quarantine.reason}",
+    )
+    return plan.succeed(quarantine.product_id)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from schemas.operations import LineCode, LineOutcome, LineRequest, ReserveRequest, ReserveResult
+from schemas.product import Quarantine
 from schemas.reservation import ReservationItem, StockReservation
 from service.engine.errors import (
     InsufficientStock,
@@ -68,6 +69,8 @@ class _Merged:
     cell: Cell | None = None
     code: LineCode = "ok"
     refs: list[str] = field(default_factory=list)
+    #: Why the product cannot be read (`code` is then `product_quarantined`).
+    quarantine: Quarantine | None = None
 
 
 def _merge(
@@ -75,15 +78,35 @@ def _merge(
     lines: Sequence[LineRequest],
     resolved: Mapping[str, str | None],
     per_line: list[_Merged] | None = None,
+    *,
+    refuse_quarantined: bool = True,
 ) -> list[_Merged]:
-    """Lines merged per product/variant; `per_line` receives each line's merged entry."""
+    """Lines merged per product/variant; `per_line` receives each line's merged entry.
+
+    A quarantined product (design rule 10) makes a reserve refuse by name
+    (`ProductQuarantined`); judged without refusing, its lines say `product_quarantined`.
+    """
     merged: dict[tuple[str, ...], _Merged] = {}
     for line in lines:
         product_id = resolved.get(line.product_id)
         stock = plan.product(product_id) if product_id else None
+        if refuse_quarantined:
+            plan.refuse_quarantined(product_id)
         size = line.size.strip() if line.size and line.size.strip() else None
-        if stock is None:
-            key: tuple[str, ...] = ("?", line.product_id, line.variant_key or "", size or "")
+        odd = plan.quarantined.get(product_id) if product_id else None
+        key: tuple[str, ...]
+        if odd is not None:
+            key = ("!", odd.product_id, line.variant_key or "", size or "")
+            entry = _Merged(
+                line.product_id,
+                0,
+                line.variant_key,
+                size,
+                code="product_quarantined",
+                quarantine=odd,
+            )
+        elif stock is None:
+            key = ("?", line.product_id, line.variant_key or "", size or "")
             entry = _Merged(line.product_id, 0, line.variant_key, size, code="product_not_found")
         else:
             found = stock.find(line.variant_key, size)
@@ -105,6 +128,8 @@ def _merge(
 
 def _outcome(line: _Merged, today: date) -> LineOutcome:
     stock, cell = line.stock, line.cell
+    odd_id = line.quarantine.product_id if line.quarantine else None
+    odd_title = line.quarantine.title if line.quarantine else None
     name = (stock.title if stock else None) or line.ref
     available = stock.available(cell) if stock and cell else 0
     code: LineCode = line.code
@@ -127,12 +152,18 @@ def _outcome(line: _Merged, today: date) -> LineOutcome:
             message += f" (and {can_owe} more on backorder)"
     elif code == "ok":
         message = ""
+    elif line.quarantine is not None:
+        odd = line.quarantine
+        message = (
+            f"{odd.title} cannot be sold now: its {odd.field} {odd.reason} "
+            "(quarantined until fixed in the Studio)"
+        )
     else:
         message = _MESSAGES[code].format(name=name, size=line.size or line.variant_key)
     return LineOutcome(
         product_id=line.ref,
-        resolved_id=stock.id if stock else None,
-        title=stock.title if stock else None,
+        resolved_id=stock.id if stock else odd_id,
+        title=stock.title if stock else odd_title,
         variant_key=line.variant_key,
         size=line.size,
         requested=line.quantity,
@@ -150,7 +181,7 @@ def judge_lines(
     outcome per line in order: lines of one product/variant are judged on their total,
     exactly as a reserve judges them (the cart check asks this; nothing is held)."""
     per_line: list[_Merged] = []
-    merged = _merge(plan, lines, resolved, per_line)
+    merged = _merge(plan, lines, resolved, per_line, refuse_quarantined=False)
     outcomes = {id(line): _outcome(line, plan.now.date()) for line in merged}
     return [outcomes[id(line)] for line in per_line]
 

@@ -25,10 +25,10 @@ from random import Random
 from typing import TypeVar
 
 from cms_client.clock import Clock
-from cms_client.errors import MutationError, StoreError
+from cms_client.errors import MutationError, RateLimited, StoreError, StoreUnavailable
 from cms_client.ids import is_published
 from cms_client.store import DocumentStore, MutationResult
-from service.engine.errors import ConflictRetriesExhausted, InventoryError
+from service.engine.errors import ConflictRetriesExhausted, InventoryError, OutcomeUnknown
 from service.engine.model.plan import Plan
 from service.engine.model.snapshot import Snapshot
 from service.engine.settings import EngineSettings
@@ -283,9 +283,21 @@ class Executor:
                         # A stale warm entry is no sign of contention: re-read at once.
                         await self.sleep(self._delay(attempt_no))
                     continue
-                except StoreError:
+                except StoreError as exc:
                     # The outcome is unknown: what the cache holds may be stale either way.
                     self.cache.forget(plan.snapshot.docs)
+                    if not isinstance(exc, StoreUnavailable) or isinstance(exc, RateLimited):
+                        raise  # refused before anything ran
+                    applied = await self._applied(plan)
+                    if applied is None:
+                        raise OutcomeUnknown(operation) from exc
+                    if applied:
+                        # Design rule 11: the answer was lost, the work was not.
+                        self.transactions += 1
+                        return plan.outcome()
+                    # Read back and not applied: "nothing changed" is the truth. (Its
+                    # guards keep a transaction that still lands later from doubling any
+                    # retry, whose fresh read then sees it.)
                     raise
                 self.transactions += 1
                 if not attempt.fresh:
@@ -295,6 +307,37 @@ class Executor:
                     after_write(plan, result)
             return plan.outcome()
         raise ConflictRetriesExhausted(operation, self.settings.max_attempts)
+
+    async def _applied(self, plan: Plan[R]) -> bool | None:
+        """Whether a transaction whose answer was lost applied: True, False, or None when
+        the read-back failed too.
+
+        The transaction id is the plan's token, chosen here, and a store writes it as the
+        `_rev` of every document the transaction touched (Sanity and the lake alike). The
+        plan's marker (a ledger entry only this attempt creates) proves it for good; else
+        the first document the plan patches or creates: its `_rev` is the token if it
+        applied, and still the revision the guard expected if it did not.
+        """
+        if plan.marker_id is not None:
+            probe: tuple[str, str | None] | None = (plan.marker_id, None)
+        else:
+            probe = _first_written(plan)
+        if probe is None:
+            return None
+        doc_id, guarded_rev = probe
+        try:
+            (doc,) = await self.store.get_documents([doc_id])
+        except StoreError:
+            return None
+        if doc is not None and doc.get("_rev") == plan.token:
+            return True
+        if guarded_rev is None:
+            # A document only this transaction creates: there or not.
+            return doc is not None
+        if doc is not None and doc.get("_rev") == guarded_rev:
+            return False
+        # Changed by someone else since: whether this transaction was among them is unknown.
+        return None
 
     def _learn(self, attempt: Attempt, plan: Plan[R], result: MutationResult) -> None:
         if not self.settings.warm_cache:
@@ -336,6 +379,24 @@ class Executor:
         if self.pacing is not None:
             ceiling = max(ceiling, SLOTS_TO_SPREAD_RETRIES / self.pacing.rate)
         return self.rng.uniform(0, ceiling)
+
+
+def _first_written(plan: Plan[R]) -> tuple[str, str | None] | None:
+    """A document the plan changes, with the revision its guard expects (None: created).
+
+    A patch that sets a value is preferred: a bare revision guard changes nothing, and a
+    store need not give an unchanged document a new revision.
+    """
+    mutations = plan.mutations()
+    for mutation in mutations:
+        body = mutation.get("patch")
+        if isinstance(body, dict) and any(op in body for op in ("set", "inc", "dec")):
+            return str(body["id"]), body.get("ifRevisionID")
+    for mutation in mutations:
+        body = mutation.get("create")
+        if isinstance(body, dict) and isinstance(body.get("_id"), str):
+            return body["_id"], None
+    return None
 
 
 def _warm_plan_sendable(plan: Plan[R], attempt: Attempt) -> bool:

@@ -320,15 +320,15 @@ def _demo_checkout(args: argparse.Namespace) -> int:
 
 class _JobReport(Protocol):
     @property
-    def incomplete(self) -> bool: ...
+    def exit_code(self) -> int: ...
 
     def to_json_dict(self) -> dict[str, Any]: ...
 
 
 def _run_job(args: argparse.Namespace, job: Callable[[Inventory], Awaitable[_JobReport]]) -> int:
-    """One run of a `service.engine.operations.housekeeping` job: JSON on stdout, exit 1 when
-    something was left for the next run. Low-stock alerts the job causes are sent before it
-    exits."""
+    """One run of a `service.engine.operations.housekeeping` job: JSON on stdout, a non-zero
+    exit code when something was left for the next run (1) or for a person (3: quarantined
+    products). Low-stock alerts the job causes are sent before it exits."""
     from service.bootstrap import running
 
     settings = _settings(args)
@@ -339,7 +339,7 @@ def _run_job(args: argparse.Namespace, job: Callable[[Inventory], Awaitable[_Job
 
     report = asyncio.run(run())
     print(json.dumps(report.to_json_dict(), indent=2))
-    return 1 if report.incomplete else 0
+    return report.exit_code
 
 
 @dataclass(frozen=True)

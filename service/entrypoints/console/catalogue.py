@@ -18,7 +18,8 @@ from typing import Any, Literal, get_args
 
 from cms_client.store import DocumentStore
 from schemas.operations import StockState
-from service.engine import ProductStock, product_status, worst_state
+from schemas.product import Quarantine
+from service.engine import ProductQuarantined, ProductStock, product_status, worst_state
 
 StateFilter = Literal["attention", "in_stock", "low_stock", "out_of_stock"]
 STATE_FILTERS: tuple[StateFilter, ...] = get_args(StateFilter)
@@ -81,10 +82,14 @@ class ProductRow:
     sku: str | None
     threshold: int
     lines: list[StockLine]
+    #: Why the product's stock cannot be read (flagged in the list instead of figures).
+    quarantine: Quarantine | None = None
 
     @property
     def state(self) -> StockState:
         """The most urgent line's state: what the product is filed under."""
+        if not self.lines:
+            return "out_of_stock"
         return worst_state([line.state for line in self.lines])
 
     @property
@@ -113,7 +118,22 @@ class StateCounts:
 
 
 def product_row(doc: dict[str, Any], default_threshold: int) -> ProductRow:
-    status = product_status(ProductStock(doc), doc["_id"], default_threshold)
+    try:
+        stock = ProductStock(doc)
+    except ProductQuarantined as exc:
+        found = exc.quarantine
+        slug = doc.get("slug")
+        current = slug.get("current") if isinstance(slug, dict) else slug
+        return ProductRow(
+            id=found.product_id,
+            title=found.title,
+            slug=current if isinstance(current, str) and current else None,
+            sku=None,
+            threshold=default_threshold,
+            lines=[],
+            quarantine=found,
+        )
+    status = product_status(stock, doc["_id"], default_threshold)
     if status.variants is None:
         lines = [
             StockLine(

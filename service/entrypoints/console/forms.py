@@ -3,6 +3,8 @@ strict for the adjust form (a problem is shown next to the form, nothing is sent
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal, TypeVar, get_args
@@ -15,6 +17,10 @@ LEDGER_TYPES: tuple[LedgerEntryType, ...] = get_args(LedgerEntryType)
 MAX_UNITS = 1_000_000
 MAX_NOTE = 500
 MAX_PAGE = 100_000
+#: A whole number as typed: optional sign, ASCII digits (bigger ones are refused as too many).
+#: A one-time form key as `new_form_key` makes them.
+_ONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
 
 T = TypeVar("T", bound=str)
 
@@ -55,6 +61,9 @@ class AdjustForm:
     amount: str = ""
     reason: str = ""
     note: str = ""
+    #: The form's one-time key (rendered with the page): a resubmission replays instead of
+    #: adjusting twice.
+    once: str = ""
     #: The staff override of the below-reserved refusal.
     below_reserved: bool = False
 
@@ -82,18 +91,24 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
         amount=fields.get("amount", "").strip(),
         reason=fields.get("reason", ""),
         note=fields.get("note", "").strip(),
+        once=fields.get("once", "") if _ONCE.fullmatch(fields.get("once", "")) else "",
         below_reserved=fields.get("below_reserved") == "yes",
     )
     reason = choice(form.reason, ADJUST_REASONS)
     if reason is None:
         return AdjustInput(form, "Choose a reason: " + ", ".join(ADJUST_REASONS) + ".")
-    try:
-        units = int(form.amount)
-    except ValueError:
+    # ASCII digits only: int() would also take "1_000" and other scripts' digits.
+    if _WHOLE.fullmatch(form.amount) is None:
         what = "the new stock" if form.mode == "set" else "the change (e.g. 5 or -2)"
         return AdjustInput(form, f"Enter {what} as a whole number.")
+    units = int(form.amount)
     if abs(units) > MAX_UNITS:
         return AdjustInput(form, f"Enter at most {MAX_UNITS} units.")
     if len(form.note) > MAX_NOTE:
         return AdjustInput(form, f"Keep the note under {MAX_NOTE} characters.")
     return AdjustInput(form, None, units, reason)
+
+
+def new_form_key() -> str:
+    """A one-time key for one rendering of a form (random, so it names one intent)."""
+    return secrets.token_urlsafe(18)

@@ -16,9 +16,9 @@ from starlette.responses import Response
 
 from schemas.operations import ProductStatus
 from service.engine import (
-    ConflictRetriesExhausted,
     InventoryError,
     ProductNotFound,
+    RetryLater,
     VariantNotFound,
 )
 from service.entrypoints.auth import MANAGERS
@@ -31,6 +31,7 @@ from service.entrypoints.console.forms import (
     AdjustForm,
     choice,
     day,
+    new_form_key,
     page_number,
     read_adjust,
 )
@@ -104,6 +105,14 @@ async def product_page(
 ) -> Response:
     services = current.services
     found = await services.inventory.status([ref])
+    if not found.products and found.quarantined:
+        odd = found.quarantined[0]
+        raise ConsoleError(
+            409,
+            "Product quarantined",
+            f"{odd.title} ({odd.product_id}): {odd.field} {odd.reason}. Fix the field in the "
+            "Studio; until then stocksync neither shows nor changes this product's stock.",
+        )
     if not found.products:
         raise ConsoleError(404, "No such product", f"There is no product {ref!r}.")
     status = found.products[0]
@@ -156,6 +165,8 @@ async def product_page(
             "lines": line_options(status),
             "reasons": ADJUST_REASONS,
             "form": form or AdjustForm(),
+            # A refused form keeps its key: sent again, it still applies at most once.
+            "once": form.once if form is not None and form.once else new_form_key(),
             "problem": problem,
         },
         section="products",
@@ -171,7 +182,7 @@ async def product(request: Request, ref: str) -> Response:
 def _refusal_status(error: InventoryError) -> int:
     if isinstance(error, ProductNotFound | VariantNotFound):
         return 404
-    if isinstance(error, ConflictRetriesExhausted):
+    if isinstance(error, RetryLater):
         return 503
     return 409
 
@@ -195,6 +206,9 @@ async def adjust(request: Request, ref: str) -> Response:
             size=form.size,
             actor=current.session.name,
             note=form.note or None,
+            idempotency_keys=[f"console-adjust:{current.session.name}:{form.once}"]
+            if form.once
+            else [],
             allow_below_reserved=form.below_reserved,
         )
     except InventoryError as error:
@@ -206,6 +220,12 @@ async def adjust(request: Request, ref: str) -> Response:
             status_code=_refusal_status(error),
         )
     line = f" ({result.size or result.variant_key})" if result.variant_key or result.size else ""
+    if result.replayed:
+        text = (
+            f"This form was applied before (stock{line} {result.previous_stock} → "
+            f"{result.new_stock}); it was not applied again."
+        )
+        return current.flash_next(redirect(product_url(ref)), "ok", text)
     text = (
         f"Stock{line} {result.previous_stock} → {result.new_stock} ({result.reason}); "
         f"available {result.available}."

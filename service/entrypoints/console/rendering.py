@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cms_client.errors import RateLimited, StoreError, StoreUnavailable
-from service.engine import ConflictRetriesExhausted, InvalidRequest
+from service.engine import InvalidRequest, RetryLater
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -133,7 +133,7 @@ class ConsoleRoute(APIRoute):
                 return error_page(exc.status, exc.title, exc.message, headers=exc.headers)
             except InvalidRequest as exc:
                 return error_page(400, "Not understood", exc.message)
-            except (StoreUnavailable, RateLimited, ConflictRetriesExhausted) as exc:
+            except (StoreUnavailable, RateLimited, RetryLater) as exc:
                 logger.warning("console: store busy or unavailable: %s", exc)
                 return error_page(
                     503,

@@ -28,6 +28,7 @@ from service.entrypoints.http.request_log import RequestLogMiddleware
 from service.entrypoints.http.routers import api_routers
 from service.entrypoints.http.stripe_client import app_stripe_gateway
 from service.entrypoints.http.tracing import install_tracing
+from service.entrypoints.rate_limits import Limit, TokenBuckets
 from service.integrations.alerts.after_response import AfterResponseMiddleware
 from service.integrations.sanity.stock_feed import StockFeed, upstream_for
 from service.integrations.stripe.session_expiry import BackgroundSessionExpiry
@@ -92,6 +93,21 @@ def _version() -> str:
         return "0.0.0"
 
 
+def rate_limits(config: ServiceSettings, monotonic: Callable[[], float]) -> dict[str, Any]:
+    """The per-client buckets the settings ask for (`service.entrypoints.rate_limits`)."""
+    limits: dict[str, Any] = {}
+    if config.rate_limit_storefront_per_second > 0:
+        limits["storefront_limit"] = TokenBuckets(
+            Limit(config.rate_limit_storefront_per_second, config.rate_limit_storefront_burst),
+            monotonic=monotonic,
+        )
+    if config.rate_limit_public_per_minute > 0:
+        limits["public_limit"] = TokenBuckets(
+            Limit.per_minute(config.rate_limit_public_per_minute), monotonic=monotonic
+        )
+    return limits
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     *,
@@ -121,6 +137,7 @@ def create_app(
             storefront_keys=config.storefront_keys(),
             staff_keys=staff_keys,
             cron_secret=config.cron_secret_value(),
+            **rate_limits(config, lambda: now().timestamp()),
             stock_feed=feed,
             sleep=pause,
         )

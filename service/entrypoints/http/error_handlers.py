@@ -21,7 +21,6 @@ from starlette.routing import compile_path
 from cms_client.errors import RateLimited, StoreUnavailable
 from cms_client.errors import Unauthorized as StoreUnauthorized
 from service.engine import (
-    ConflictRetriesExhausted,
     IdempotencyKeyReused,
     ImportInProgress,
     InsufficientStock,
@@ -29,10 +28,12 @@ from service.engine import (
     InvalidRequest,
     InventoryError,
     ProductNotFound,
+    ProductQuarantined,
     ReservationConflict,
     ReservationNotActive,
     ReservationNotCommitted,
     ReservationNotFound,
+    RetryLater,
     VariantNotFound,
 )
 from service.entrypoints.errors import ApiError, error_body
@@ -45,6 +46,7 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     InvalidRequest: 400,
     ReservationNotFound: 404,
     ProductNotFound: 404,
+    ProductQuarantined: 409,
     VariantNotFound: 404,
     InsufficientStock: 409,
     ReservationNotActive: 409,
@@ -53,7 +55,7 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     InvalidAdjustment: 409,
     IdempotencyKeyReused: 409,
     ImportInProgress: 409,
-    ConflictRetriesExhausted: 503,
+    RetryLater: 503,
 }
 
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -117,11 +119,7 @@ def inventory_error(error: InventoryError) -> ApiError:
         (code for cls, code in _STATUS_OF.items() if isinstance(error, cls)),
         500,
     )
-    headers = (
-        {"Retry-After": str(CONFLICT_RETRY_AFTER)}
-        if isinstance(error, ConflictRetriesExhausted)
-        else None
-    )
+    headers = {"Retry-After": str(CONFLICT_RETRY_AFTER)} if isinstance(error, RetryLater) else None
     return ApiError(
         status, error.code, _sentence(error.message), details=error.details or None, headers=headers
     )
@@ -196,7 +194,8 @@ def http_exception(exc: StarletteHTTPException, request: Request) -> ApiError:
         code = "method_not_allowed"
     else:
         message = str(exc.detail)
-        code = {413: "body_too_large", 415: "unsupported_media_type"}.get(
+        # FastAPI's own 400 is "There was an error parsing the body": a request problem.
+        code = {400: "invalid_request", 413: "body_too_large", 415: "unsupported_media_type"}.get(
             exc.status_code, "http_error"
         )
     return ApiError(exc.status_code, code, message, headers=headers)
@@ -245,7 +244,9 @@ def install_error_handlers(app: FastAPI) -> None:
             if kind == "json_invalid":
                 problems.append(("body", "the body is not valid JSON", kind))
                 continue
-            problems.append((field_name(item.get("loc", ())), str(item.get("msg", "")), kind))
+            # pydantic prefixes the models' own checks with "Value error, ": noise to a caller.
+            message = str(item.get("msg", "")).removeprefix("Value error, ")
+            problems.append((field_name(item.get("loc", ())), message, kind))
         return json_error(validation_error(problems))
 
     async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:

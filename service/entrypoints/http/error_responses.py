@@ -110,6 +110,8 @@ _DESCRIPTIONS: dict[int, str] = {
     404: "Not found.",
     409: "Conflicts with the current state.",
     413: "Request body too large.",
+    429: "Too many requests from this storefront key or address (`code: rate_limited`); "
+    "wait `Retry-After` seconds. Limits are per instance (STOCKSYNC_RATE_LIMIT_*).",
     503: "A secret this route needs is not configured (`code: not_configured`, naming the "
     "variable), or the document store is unavailable or rate-limited (`Retry-After`).",
 }

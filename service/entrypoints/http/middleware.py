@@ -1,4 +1,5 @@
-"""Two pure ASGI guards around the app: a bounded request body and a last-resort 500.
+"""Two pure ASGI guards around the app: a bounded request body (size, and for JSON depth,
+number length, lone surrogates, UTF-8) and a last-resort 500.
 
 Both answer with the one error shape. They are plain ASGI (no `BaseHTTPMiddleware`) so they
 add no task group and no copy of the response.
@@ -12,6 +13,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.entrypoints.errors import ApiError, error_body
+from service.entrypoints.http.json_limits import json_problem
 
 logger = logging.getLogger("stocksync.http")
 
@@ -37,8 +39,25 @@ def _too_large(limit: int) -> ApiError:
     )
 
 
+def _unreadable(problem: str) -> ApiError:
+    """The validation error shape (`invalid_request`, one `errors` entry for `body`)."""
+    return ApiError(
+        400,
+        "invalid_request",
+        f"body: {problem}",
+        details=[f"body: {problem}"],
+        title="Invalid request",
+        extra={"errors": [{"field": "body", "message": problem, "type": "json_invalid"}]},
+    )
+
+
+#: Bodies that are not JSON: forms are parsed by their own (bounded) parser.
+_NOT_JSON = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
+
 class BodyLimitMiddleware:
-    """Refuse bodies over `max_bytes` with 413 before any route sees them.
+    """Refuse bodies over `max_bytes` with 413, and JSON bodies the parser would choke on
+    (`json_limits`) with 400, before any route sees them.
 
     A declared `Content-Length` over the limit is refused without reading. Otherwise the
     body (small by definition) is read up to the limit and replayed to the app, so a
@@ -85,7 +104,12 @@ class BodyLimitMiddleware:
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
-                replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+                body = b"".join(chunks)
+                problem = json_problem(body) if body and _may_be_json(scope) else None
+                if problem is not None:
+                    await send_error(send, _unreadable(problem))
+                    return
+                replay = [{"type": "http.request", "body": body, "more_body": False}]
                 break
 
         async def replaying_receive() -> Message:
@@ -94,6 +118,13 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replaying_receive, send)
+
+
+def _may_be_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return not value.lower().startswith(_NOT_JSON)
+    return True
 
 
 class CatchAllMiddleware:

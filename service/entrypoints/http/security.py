@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from service.config import Role
 from service.entrypoints.auth import Principal, check_cron, check_staff, check_storefront
 from service.entrypoints.context import Services, get_services
+from service.entrypoints.rate_limits import address_client, key_client, too_many
 
 _storefront_bearer = HTTPBearer(
     auto_error=False,
@@ -61,7 +62,26 @@ async def storefront_caller(
     bearer: Annotated[Bearer, Security(_storefront_bearer)],
     api_key: Annotated[str | None, Security(_storefront_header)],
 ) -> Principal:
-    return check_storefront(services.storefront_keys, _presented(bearer, api_key))
+    key = _presented(bearer, api_key)
+    principal = check_storefront(services.storefront_keys, key)
+    if services.storefront_limit is not None and key is not None:
+        wait = services.storefront_limit.take(key_client(key))
+        if wait is not None:
+            raise too_many(wait, "storefront key")
+    return principal
+
+
+async def public_caller(
+    request: Request, services: Annotated[Services, Depends(get_services)]
+) -> None:
+    """Rate-limits an unauthenticated route per caller address."""
+    if services.public_limit is None:
+        return
+    peer = request.client.host if request.client else None
+    headers = {k: v for k, v in request.headers.items() if k.endswith("forwarded-for")}
+    wait = services.public_limit.take(address_client(headers, peer))
+    if wait is not None:
+        raise too_many(wait, "address")
 
 
 async def cron_caller(
@@ -86,4 +106,5 @@ def staff_caller(allowed: frozenset[Role]) -> Callable[..., Awaitable[Principal]
 
 
 Storefront = Annotated[Principal, Depends(storefront_caller)]
+Public = Annotated[None, Depends(public_caller)]
 Cron = Annotated[Principal, Depends(cron_caller)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
 from cms_client.ids import id_problem
 from schemas.ledger import LedgerEntryType
@@ -163,6 +163,7 @@ async def reservations(
 async def backorders(
     services: ServicesDep,
     staff: AnyStaff,
+    request: Request,
     product_id: Annotated[
         str | None,
         Query(alias="productId", max_length=200, description="Only this product (`_id`)."),
@@ -170,6 +171,11 @@ async def backorders(
 ) -> BackordersResponse:
     """Paid units still owed (sessionId, productId, size, quantity still open after partial
     fills, since = when it was paid), in the order a restock fills them."""
+    # One product or none: a repeated or malformed id is refused, not half-read (issue 12).
+    if len(request.query_params.getlist("productId")) > 1:
+        raise validation_error([("productId", "give at most one productId", "too_many")])
+    if product_id is not None and id_problem(product_id) is not None:
+        raise validation_error([("productId", str(id_problem(product_id)), "invalid_id")])
     listing = await open_backorders(services.store, product_id=product_id)
     return BackordersResponse.model_validate(listing.model_dump())
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from schemas.base import WholeNumber
 from schemas.operations import AdjustReason, AdjustResult, ReconcileResult
 from service.engine import HeldRefundsReport
 from service.entrypoints.http.base_models import RequestModel, ResponseModel
@@ -33,10 +34,10 @@ class AdjustRequestBody(RequestModel):
     product_id: str = Field(min_length=1, max_length=200, description="Slug or `_id`.")
     size: str | None = Field(default=None, max_length=100)
     variant_key: str | None = Field(default=None, max_length=200)
-    set_to: int | None = Field(
+    set_to: WholeNumber | None = Field(
         default=None, ge=0, le=STOCK_CEILING, description="New stock on hand."
     )
-    delta: int | None = Field(
+    delta: WholeNumber | None = Field(
         default=None,
         ge=-STOCK_CEILING,
         le=STOCK_CEILING,

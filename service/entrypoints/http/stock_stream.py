@@ -18,7 +18,6 @@ import itertools
 import json
 import secrets
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query
@@ -26,14 +25,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from schemas.base import format_timestamp
-from schemas.operations import ProductStatus
+from schemas.operations import ProductStatus, StatusResult
+from service.engine import ProductQuarantined, product_status
 from service.engine import ProductStock as StockOfDocument
-from service.engine import product_status
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.errors import ApiError
 from service.entrypoints.http.error_handlers import validation_error
 from service.entrypoints.http.error_responses import COMMON, error_responses
-from service.entrypoints.http.storefront_models import ProductStock
+from service.entrypoints.http.security import Public
+from service.entrypoints.http.storefront_models import ProductStock, QuarantinedProduct
 from service.integrations.sanity.stock_feed import RESYNC, Subscriber
 
 router = APIRouter(prefix="/api", tags=["storefront"])
@@ -64,8 +64,10 @@ def _event(name: str, event_id: str, data: Any) -> bytes:
 def _status_of(doc: dict[str, Any], name: str, threshold: int) -> ProductStatus | None:
     try:
         return product_status(StockOfDocument(doc), name, threshold)
-    except (ValidationError, ValueError, TypeError):
-        return None  # not readable as a product: the fresh read on resync decides
+    except (ValidationError, ValueError, TypeError, ProductQuarantined):
+        # Not readable as a product, or quarantined (design rule 10): nothing is sent, the
+        # stream goes on; a reconnect's snapshot lists it under `quarantined`.
+        return None
 
 
 @router.get(
@@ -73,7 +75,7 @@ def _status_of(doc: dict[str, Any], name: str, threshold: int) -> ProductStatus 
     response_class=StreamingResponse,
     summary="Live stock of up to 100 products (public, Server-Sent Events)",
     responses={
-        **error_responses(*COMMON, 503),
+        **error_responses(*COMMON, 429, 503),
         200: {
             "description": "`text/event-stream`: `snapshot`, then `stock` events.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -82,6 +84,7 @@ def _status_of(doc: dict[str, Any], name: str, threshold: int) -> ProductStatus 
 )
 async def stock_stream(
     services: ServicesDep,
+    caller: Public,
     product_ids: Annotated[
         str,
         Query(
@@ -118,7 +121,7 @@ async def stock_stream(
         raise
     subscriber.products = {product.id for product in status.products}
     return StreamingResponse(
-        _events(services, subscriber, names, status.products, status.not_found, status.checked_at),
+        _events(services, subscriber, names, status),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -128,10 +131,9 @@ async def _events(
     services: Services,
     subscriber: Subscriber,
     names: Sequence[str],
-    products: Sequence[ProductStatus],
-    not_found: Sequence[str],
-    checked_at: datetime,
+    status: StatusResult,
 ) -> AsyncIterator[bytes]:
+    products = status.products
     threshold = services.inventory.settings.low_stock_threshold
     stream_id = secrets.token_hex(4)
     counter = itertools.count(1)
@@ -150,8 +152,12 @@ async def _events(
             names_of.setdefault(product.id, []).append(product.product_id)
         snapshot = {
             "stockStatus": [_item(product) for product in products],
-            "notFound": list(not_found),
-            "timestamp": format_timestamp(checked_at),
+            "notFound": list(status.not_found),
+            "quarantined": [
+                QuarantinedProduct.of(entry).model_dump(by_alias=True, mode="json")
+                for entry in status.quarantined
+            ],
+            "timestamp": format_timestamp(status.checked_at),
         }
         yield _event("snapshot", next_id(), snapshot)
         while True:

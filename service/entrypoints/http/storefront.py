@@ -12,9 +12,10 @@ from service.entrypoints.context import Services, get_services
 from service.entrypoints.http.cart_check import cart_lines, stock_checks
 from service.entrypoints.http.error_handlers import validation_error
 from service.entrypoints.http.error_responses import COMMON, ReserveFailureBody, error_responses
-from service.entrypoints.http.security import Storefront
+from service.entrypoints.http.security import Public, Storefront
 from service.entrypoints.http.storefront_models import (
     ProductStock,
+    QuarantinedProduct,
     ReleaseStockRequest,
     ReleaseStockResponse,
     ReserveStockRequest,
@@ -63,7 +64,7 @@ def _too_many(field: str, count: int, limit: int) -> None:
     "/reserve-stock",
     response_model=ReserveStockResponse,
     summary="Hold stock for a checkout session (every line or none)",
-    responses=error_responses(*COMMON, 401, 409, models={409: ReserveFailureBody}),
+    responses=error_responses(*COMMON, 401, 409, 429, models={409: ReserveFailureBody}),
 )
 async def reserve_stock(
     body: ReserveStockRequest, services: ServicesDep, caller: Storefront
@@ -81,7 +82,7 @@ async def reserve_stock(
     "/release-stock",
     response_model=ReleaseStockResponse,
     summary="Give a checkout's hold back (all of it, or some lines)",
-    responses=error_responses(*COMMON, 401, 404, 409),
+    responses=error_responses(*COMMON, 401, 404, 409, 429),
 )
 async def release_stock(
     body: ReleaseStockRequest,
@@ -91,9 +92,12 @@ async def release_stock(
     idempotency_key: IdempotencyKey = None,
 ) -> ReleaseStockResponse:
     """Only an active hold can be released: an unknown session is 404
-    `reservation_not_found`, a hold already released, expired or paid is 409
-    `reservation_not_active`. With `operations`, only those lines are released. With
-    `STRIPE_SECRET_KEY`, releasing a whole hold also expires its Checkout Session."""
+    `reservation_not_found`, a hold that expired or was paid is 409
+    `reservation_not_active`. A whole release sent again for a released hold (its answer
+    was lost) answers 200 with `replayed: true` and changes nothing. With `operations`, only
+    those lines are released (send an Idempotency-Key to make a partial release safe to
+    repeat). With `STRIPE_SECRET_KEY`, releasing a whole hold also expires its Checkout
+    Session."""
     if body.operations is not None:
         _too_many("operations", len(body.operations), services.settings.max_lines)
     keys = [f"release:{body.session_id}:{idempotency_key}"] if idempotency_key else []
@@ -117,11 +121,12 @@ async def release_stock(
     response_model=StockStatusResponse,
     response_model_exclude_none=True,
     summary="Stock of up to 100 products (public)",
-    responses=error_responses(*COMMON),
+    responses=error_responses(*COMMON, 429),
 )
 async def stock_status(
     services: ServicesDep,
     response: Response,
+    caller: Public,
     product_ids: Annotated[
         str,
         Query(
@@ -146,6 +151,7 @@ async def stock_status(
     return StockStatusResponse(
         stock_status=[ProductStock.of(product) for product in status.products],
         not_found=status.not_found,
+        quarantined=[QuarantinedProduct.of(entry) for entry in status.quarantined],
         timestamp=status.checked_at,
     )
 
@@ -155,7 +161,7 @@ async def stock_status(
     response_model=StockCheckResponse,
     response_model_exclude_none=True,
     summary="Check a cart against current stock",
-    responses=error_responses(*COMMON, 401),
+    responses=error_responses(*COMMON, 401, 429),
 )
 async def check_stock(
     body: StockCheckRequest, services: ServicesDep, caller: Storefront

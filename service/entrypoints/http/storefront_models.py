@@ -10,12 +10,13 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from schemas.base import Timestamp
+from schemas.base import Timestamp, WholeNumber
 from schemas.operations import (
     ItemChange,
     LineCode,
     LineOutcome,
     ProductStatus,
+    QuarantinedStatus,
     ReleaseResult,
     ReserveResult,
     StockState,
@@ -72,7 +73,7 @@ class StockOperation(LineModel):
     """One cart line (other fields of the line are ignored)."""
 
     product_id: ProductRef
-    quantity: int = Field(
+    quantity: WholeNumber = Field(
         ge=1,
         le=QUANTITY_CEILING,
         description="Units; at most STOCKSYNC_MAX_QUANTITY_PER_LINE (default 50) per product "
@@ -105,7 +106,7 @@ class ReserveStockRequest(RequestModel):
         "product and size are added up before checking.",
     )
     session_id: SessionId
-    expiration_minutes: int | None = Field(
+    expiration_minutes: WholeNumber | None = Field(
         default=None,
         ge=1,
         le=TTL_CEILING_MINUTES,
@@ -368,6 +369,18 @@ class ProductStock(ResponseModel):
         )
 
 
+class QuarantinedProduct(ResponseModel):
+    product_id: str = Field(description="As the request named it.")
+    id: str = Field(description="The product's `_id`.")
+    title: str = Field(description="The title as text, or the `_id`.")
+    field: str = Field(description="The field, e.g. `stockQuantity` or `variants[2]`.")
+    reason: str = Field(examples=["must be a whole number, not 5.5"])
+
+    @classmethod
+    def of(cls, entry: QuarantinedStatus) -> QuarantinedProduct:
+        return cls(**entry.model_dump())
+
+
 class StockStatusResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -398,6 +411,12 @@ class StockStatusResponse(ResponseModel):
     success: Literal[True] = True
     stock_status: list[ProductStock]
     not_found: list[str] = Field(description="Names that match no product.")
+    quarantined: list[QuarantinedProduct] = Field(
+        default_factory=list,
+        description="Named products whose stock fields cannot be read (a fractional or text "
+        "stockQuantity, variants that are not a list...): no figures are shown for them "
+        "until an editor fixes the field named. Every other product is answered as usual.",
+    )
     timestamp: Timestamp
 
 
@@ -405,7 +424,7 @@ class CartItem(LineModel):
     """One cart line to check (other fields of the line are ignored)."""
 
     product_id: ProductRef
-    quantity: int = Field(ge=1, le=QUANTITY_CEILING)
+    quantity: WholeNumber = Field(ge=1, le=QUANTITY_CEILING)
     size: Size = None
     variant_key: VariantKey = None
 

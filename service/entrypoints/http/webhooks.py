@@ -173,7 +173,7 @@ class FulfillResponse(Fulfillment):
     response_model=FulfillResponse,
     response_model_exclude_none=True,
     summary="Success page: commit a checkout session Stripe says is paid",
-    responses=error_responses(400, 401, 404, 503),
+    responses=error_responses(400, 401, 404, 429, 503),
 )
 async def fulfill(
     session_id: Annotated[

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from schemas.display import first_text
 from schemas.ledger import LEDGER_TYPE, InventoryTransaction
 from schemas.operations import StockState
 from service.engine import got_worse, stock_state
@@ -122,7 +123,7 @@ def crossings(documents: Mapping[str, Mapping[str, Any]], default_threshold: int
         after = _state(closing.new_stock_quantity, closing.new_reserved_quantity, threshold)
         if before == after:
             continue
-        title = product.get("title") if product else None
+        title = first_text(product.get("title")) if product else None
         found.append(
             Crossing(
                 product_id=opening.product_id,

@@ -31,6 +31,7 @@ from schemas.ledger import LEDGER_TYPE, InventoryTransaction
 from service.engine import ConflictRetriesExhausted, Inventory
 from service.integrations.alerts.after_response import defer
 from service.integrations.alerts.delivery import WebhookSender
+from service.integrations.alerts.messages import slack_escape
 from service.read_models.stock_lines import StockLine, product_lines
 from service.read_models.stock_metrics import (
     DEFAULT_WINDOW_DAYS,
@@ -226,7 +227,7 @@ async def settle_digest_day(
 def reorder_message(
     line: StockLine, *, available: int, suggested: int, at: datetime
 ) -> dict[str, Any]:
-    name = line.label
+    name = slack_escape(line.label)  # Slack mrkdwn: a title cannot ping or link
     units = "unit" if available == 1 else "units"
     return {
         "text": f"Reorder point reached: {name} has {available} {units} available "
@@ -248,7 +249,8 @@ def reorder_message(
 
 def digest_message(items: Sequence[ReorderItem], *, at: datetime) -> dict[str, Any]:
     lines = [
-        f"- {item.title or item.product_id}{f' ({item.size})' if item.size else ''}: "
+        f"- {slack_escape(item.title or item.product_id)}"
+        f"{f' ({slack_escape(item.size)})' if item.size else ''}: "
         f"{item.available_stock} available, point {item.reorder_point}, "
         f"order {item.suggested_quantity}"
         for item in items

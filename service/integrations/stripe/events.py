@@ -21,12 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from service.engine import (
-    ConflictRetriesExhausted,
     IdempotencyKeyReused,
     Inventory,
     InventoryError,
     ReservationNotActive,
     ReservationNotFound,
+    RetryLater,
     commit_paid,
 )
 from service.integrations.outcome import Outcome
@@ -153,7 +153,7 @@ class StripeEventHandler:
             return Outcome("ignored", f"{event.type} does not concern stock.")
         try:
             return await handler(event)
-        except ConflictRetriesExhausted:
+        except RetryLater:
             raise
         except IdempotencyKeyReused:
             return Outcome("duplicate", f"Event {event.id} was handled before.")

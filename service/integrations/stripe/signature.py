@@ -7,6 +7,7 @@ largest import of the service and only this route and the Stripe lookups need it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,12 @@ from service.integrations.stripe.payloads import StripeEvent
 
 #: Seconds a signature stays valid (Stripe's own default; each retry is signed anew).
 TOLERANCE_SECONDS = 300
+#: A real header is `t=<10 digits>,v1=<64 hex>[,v1=...][,v0=<64 hex>]` (~150 characters,
+#: two `v1` while a secret is rolled). A longer one, a `t=` of more than 12 digits or any
+#: character outside printable ASCII is refused before the stripe library parses it: it
+#: compared non-ASCII signatures with `hmac.compare_digest`, which raised TypeError (a 500).
+MAX_HEADER_LENGTH = 1024
+_ELEMENT = re.compile(r"t=[0-9]{1,12}|v[0-9]=[0-9a-zA-Z]{1,128}|[a-z0-9_]{1,20}=[\x21-\x7e]{0,128}")
 #: Largest Stripe delivery accepted: events of types stocksync ignores are answered 2xx up
 #: to this size (a 413 would make Stripe retry them for days).
 STRIPE_EVENT_MAX_BYTES = 1024 * 1024
@@ -33,6 +40,8 @@ def verify_stripe_event(
 
     if not signature_header:
         raise bad_signature("The Stripe-Signature header is missing.")
+    if not _well_formed(signature_header):
+        raise bad_signature("The Stripe-Signature header is not t=<seconds>,v1=<signature>.")
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -64,3 +73,13 @@ def verify_stripe_event(
     if parsed is None:
         raise bad_payload("The event has no id, type or data.object.")
     return parsed
+
+
+def _well_formed(header: str) -> bool:
+    """Bounded, printable, and one `t=` with a sane number of digits (see MAX_HEADER_LENGTH)."""
+    if len(header) > MAX_HEADER_LENGTH:
+        return False
+    elements = header.split(",")
+    if not all(_ELEMENT.fullmatch(element.strip()) for element in elements):
+        return False
+    return sum(1 for element in elements if element.strip().startswith("t=")) == 1

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from cms_client import mutations as m
 from cms_client.lake import Lake
 from schemas.operations import LineRequest
 from schemas.refunds import RefundFacts
 from service.engine.inventory import Inventory
+from service.engine.operations.housekeeping import EXIT_QUARANTINED, EXIT_UNSETTLED
 from service.entrypoints.cli.demo import CATALOGUE, seed_catalogue
 from service.entrypoints.cli.main import main
 from tests.integrations.stripe import stripe_fixtures as sf
@@ -97,9 +99,35 @@ def test_reconcile_reports_json_and_applies_held_refunds(
     assert report["heldRefunds"] == {"applied": ["pi_1"], "held": [], "resolved": []}
     assert railcam_stock(data) == 5
 
-    assert main(["reconcile"]) == 0
-    assert json.loads(capsys.readouterr().out)["heldRefunds"]["applied"] == []
+    # The refund just changed railcam: it is left settling for the next run, and the exit
+    # code says so (a cron wrapper can tell).
+    assert main(["reconcile"]) == EXIT_UNSETTLED
+    second = json.loads(capsys.readouterr().out)
+    assert second["heldRefunds"]["applied"] == []
+    assert second["reconcile"]["settling"] == ["product-railcam"]
     assert railcam_stock(data) == 5
+
+
+def test_reconcile_exits_3_when_a_product_is_quarantined(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+):
+    data = tmp_path / "lake.sqlite3"
+    prepare(data)
+
+    async def add_odd() -> None:
+        past = ManualClock(datetime.now(UTC) - timedelta(hours=1))
+        async with Lake(data, clock=past) as lake:
+            odd = {"_id": "product-odd", "_type": "product", "stockQuantity": "five"}
+            await lake.mutate([m.create(odd)])
+
+    asyncio.run(add_odd())
+    monkeypatch.setenv("STOCKSYNC_DATA", str(data))
+
+    assert main(["reconcile"]) == EXIT_QUARANTINED
+    report = json.loads(capsys.readouterr().out)
+    (odd,) = report["reconcile"]["quarantined"]
+    assert (odd["productId"], odd["field"]) == ("product-odd", "stockQuantity")
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_demo_refuses_to_seed_a_sanity_dataset(monkeypatch, capsys: pytest.CaptureFixture[str]):

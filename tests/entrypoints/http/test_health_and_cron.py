@@ -56,6 +56,7 @@ async def test_inventory_health_counts_holds_and_is_healthy(
         "recentErrors": 0,
         "criticalErrors": 0,
         "oversold": 0,
+        "quarantined": [],
     }
     system = body["system"]
     assert system["timestamp"] == "2026-11-21T12:13:00.000Z"

@@ -94,7 +94,8 @@ async def test_snapshot_then_changes_from_another_app_and_a_direct_store_edit(
             "/api/stock-status", params={"productIds": "railcam,halloween-tee,nope"}
         )
         assert snapshot.data == {
-            key: polled.json()[key] for key in ("stockStatus", "notFound", "timestamp")
+            key: polled.json()[key]
+            for key in ("stockStatus", "notFound", "quarantined", "timestamp")
         }
         assert by_product(snapshot.data)["railcam"]["availableStock"] == 5
 
@@ -207,6 +208,45 @@ async def test_one_upstream_listener_serves_every_stream_of_a_process(
             await stream.disconnect()
         assert feed.subscribers == 0
         assert feed.connections == 1
+
+
+async def test_a_product_quarantined_mid_stream_sends_nothing_and_the_stream_goes_on(
+    lake_file: Path, serve: Callable[..., Any], clock: ManualClock
+) -> None:
+    """Design rule 10 (issue 12): a Studio saving `stockQuantity: 5.5` on one listed product
+    neither ends the stream nor sends figures for it; the other products keep streaming, and
+    a reconnect's snapshot lists it under `quarantined`, as `GET /api/stock-status` does."""
+    async with (
+        serve(lake_file) as served,
+        Lake(lake_file, clock=clock) as studio,
+        served.stream("railcam,timetable-zine") as stream,
+    ):
+        assert (await stream.next_event()).name == "snapshot"
+        await studio.mutate([m.patch("product-railcam", set={"stockQuantity": 5.5})])
+        await studio.mutate([m.patch("product-timetable-zine", set={"stockQuantity": 1})])
+        change = await stream.next_event()
+        assert (change.data["productId"], change.data["availableStock"]) == ("timetable-zine", 1)
+        async with served.stream("railcam,timetable-zine") as again:
+            fresh = await again.next_event()
+        assert [p["productId"] for p in fresh.data["stockStatus"]] == ["timetable-zine"]
+        [odd] = fresh.data["quarantined"]
+        assert (odd["productId"], odd["field"]) == ("railcam", "stockQuantity")
+
+
+async def test_opening_streams_in_a_loop_is_limited_per_address(
+    lake_file: Path, clock: ManualClock
+) -> None:
+    async with Lake(lake_file, clock=clock) as lake:
+        settings = make_settings(**KEYS, rate_limit_public_per_minute=2)
+        app = create_app(settings, store=lake, clock=clock)
+        async with LifespanManager(app) as manager:
+            statuses = []
+            for _ in range(3):
+                async with SseStream(
+                    manager.app, STREAM, {"productIds": "railcam"}, {"x-forwarded-for": "1.1.1.1"}
+                ) as stream:
+                    statuses.append(stream.status)
+            assert statuses == [200, 200, 429]
 
 
 async def test_bad_requests_get_the_error_shape(lake_file: Path, serve: Callable[..., Any]) -> None:
