@@ -350,10 +350,10 @@ class _CleanupRun:
     sessions: SessionsEnded
 
     @property
-    def incomplete(self) -> bool:
+    def exit_code(self) -> int:
         # A session Stripe would not expire is recorded as an errorLog; no later run retries
         # it (its hold has ended), so it is not "left for the next run".
-        return self.cleanup.incomplete
+        return self.cleanup.exit_code
 
     def to_json_dict(self) -> dict[str, Any]:
         return {**self.cleanup.to_json_dict(), "checkoutSessions": self.sessions.to_json_dict()}
