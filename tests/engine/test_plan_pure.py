@@ -145,3 +145,25 @@ def test_drafts_and_non_products_are_not_products() -> None:
     assert plan.product("drafts.p1") is None
     assert plan.product("x") is None
     assert plan.product("missing") is None
+
+
+def test_a_snapshot_finds_each_products_drafts_and_versions_also_after_more_are_read() -> None:
+    from service.engine.model.snapshot import Snapshot
+
+    snapshot = Snapshot.of(
+        [
+            {"_id": "p1", "_type": "product"},
+            {"_id": "drafts.p1", "_type": "product"},
+            {"_id": "p2", "_type": "product"},
+        ]
+    )
+    assert [d["_id"] for d in snapshot.copies_of("p1")] == ["drafts.p1"]
+    assert snapshot.copies_of("p2") == []
+    snapshot.absorb(
+        ["p2"],
+        [{"_id": "p2", "_type": "product"}, {"_id": "versions.r1.p2", "_type": "product"}],
+    )
+    assert [d["_id"] for d in snapshot.copies_of("p2")] == ["versions.r1.p2"]
+    view = snapshot.with_docs([{"_id": "drafts.p2", "_type": "product"}])
+    assert [d["_id"] for d in view.copies_of("p2")] == ["drafts.p2", "versions.r1.p2"]
+    assert [d["_id"] for d in snapshot.copies_of("p2")] == ["versions.r1.p2"]

@@ -18,7 +18,10 @@ def _owes(doc: dict[str, Any] | None) -> bool:
     """Whether the product as read has units on backorder (itself or any variant)."""
     if doc is None:
         return False
-    cells = [doc, *(v for v in doc.get("variants") or [] if isinstance(v, dict))]
+    variants = doc.get("variants")
+    # A Studio document may hold anything here (true, a string): tolerant, as reading is.
+    listed = variants if isinstance(variants, list) else []
+    cells = [doc, *(v for v in listed if isinstance(v, dict))]
     return any(
         isinstance(c.get(BACKORDERED_FIELD), int | float) and c[BACKORDERED_FIELD] > 0
         for c in cells

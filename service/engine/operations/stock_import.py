@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 from pydantic import Field
@@ -40,7 +40,7 @@ from schemas.ids import NAMESPACE
 from schemas.ledger import InventoryTransaction
 from schemas.records import Severity
 from schemas.stock_csv import ImportRow
-from service.engine.errors import InventoryError
+from service.engine.errors import IdempotencyKeyReused, InventoryError
 from service.engine.model.plan import Plan
 from service.engine.model.stock import Cell
 from service.engine.operations.error_logs import log_error
@@ -102,6 +102,18 @@ class ImportInProgress(InventoryError):
             f"an import with this Idempotency-Key ({reference}) is still being applied",
             details={"reference": reference},
         )
+
+
+def request_fingerprint(rows: Sequence[ImportRow], reference: str | None) -> str:
+    """What makes two import requests the same one: their rows as read (row numbers,
+    products, lines, values, reasons, notes, references) and the reference asked for. A
+    repeat with the same Idempotency-Key must match it, or it is refused."""
+    body = {
+        "reference": reference,
+        "rows": [row.model_dump(mode="json") for row in rows],
+    }
+    encoded = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def journal_id(key: str | None, token: str) -> str:
@@ -230,7 +242,11 @@ class StockImport:
         journal: str,
         log_error: Callable[..., Any],
         progress: Callable[[int], object] | None = None,
+        fingerprint: str | None = None,
+        key: str | None = None,
     ) -> None:
+        self.fingerprint = fingerprint
+        self.key = key
         self.executor = executor
         self.rows = list(rows)
         self.actor = actor
@@ -247,10 +263,17 @@ class StockImport:
         (doc,) = await self.executor.store.get_documents([self.journal])
         if doc is None:
             return None
+        self._same_request(doc)
         if doc.get("status") == "applied" and isinstance(doc.get("result"), str):
             result = ImportResult.model_validate(json.loads(doc["result"]))
             return result.model_copy(update={"replayed": True})
         raise ImportInProgress(str(doc.get("reference") or self.reference))
+
+    def _same_request(self, doc: Mapping[str, Any]) -> None:
+        """A journal written for another request under the same key: refuse (409)."""
+        stored = doc.get("fingerprint")
+        if isinstance(stored, str) and self.fingerprint and stored != self.fingerprint:
+            raise IdempotencyKeyReused(self.key or "", "import")
 
     async def check(self) -> tuple[list[ImportRowResult], dict[str, str | None]]:
         """Every row checked against one fresh read of its products; nothing written."""
@@ -313,6 +336,9 @@ class StockImport:
             )
             existing = att.snapshot.get(journal)
             if first and existing is not None:
+                stored = existing.get("fingerprint")
+                if isinstance(stored, str) and self.fingerprint and stored != self.fingerprint:
+                    return plan.fail(IdempotencyKeyReused(self.key or "", "import"))
                 return plan.fail(ImportInProgress(self.reference))
             rows = plan_rows(plan, part, found, actor=self.actor, reference=self.reference)
             if any(row.error for row in rows):
@@ -344,6 +370,7 @@ class StockImport:
                         "actor": self.actor,
                         "rows": len(self.rows),
                         "createdAt": format_timestamp(att.now),
+                        **({"fingerprint": self.fingerprint} if self.fingerprint else {}),
                         **fields,
                     }
                 )
@@ -437,6 +464,7 @@ async def import_stock(
 ) -> ImportResult:
     """See `Inventory.import_stock`."""
     token = executor.token_factory()
+    fingerprint = request_fingerprint(rows, reference) if idempotency_key else None
     reference = reference or f"import-{executor.clock():%Y%m%d-%H%M%S}-{token[-6:]}"
     key = f"import:{actor}:{idempotency_key}" if idempotency_key else None
     run = StockImport(
@@ -447,6 +475,8 @@ async def import_stock(
         journal=journal_id(key, token),
         log_error=functools.partial(log_error, executor),
         progress=progress,
+        fingerprint=fingerprint,
+        key=idempotency_key,
     )
     if key is not None and not dry_run:
         earlier = await run.replayed()

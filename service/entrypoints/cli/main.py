@@ -123,6 +123,22 @@ def _bench_stock_stream(args: argparse.Namespace) -> int:
     return 1 if report["missed"] else 0
 
 
+def _bench_stock_import(args: argparse.Namespace) -> int:
+    """`stocksync bench stock-import`: JSON figures on stdout."""
+    try:
+        from bench.stock_import import ImportBenchOptions, run_stock_import
+    except ImportError as exc:
+        raise SystemExit(
+            f"stocksync: the benchmarks run from a checkout of the repository ({exc})"
+        ) from None
+    try:
+        options = ImportBenchOptions(rows=args.rows, rate=args.rate)
+    except ValueError as exc:
+        raise SystemExit(f"stocksync bench stock-import: {exc}") from None
+    print(json.dumps(run_stock_import(options), indent=2))
+    return 0
+
+
 def _settings(args: argparse.Namespace, **overrides: Any) -> ServiceSettings:
     """Settings from the environment, `--data` winning over STOCKSYNC_DATA."""
     from pydantic import ValidationError
@@ -486,6 +502,14 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--subscribers", type=int, default=200, help="streams on process B")
     stream.add_argument("--changes", type=int, default=20, help="changes made through process A")
     stream.set_defaults(handler=_bench_stock_stream)
+    imports = benchmarks.add_parser(
+        "stock-import",
+        help="a 10,000-row stock import (dry run, then applied) against the lake served over "
+        "Sanity's HTTP API, paced at 25 mutations/s",
+    )
+    imports.add_argument("--rows", type=int, default=10_000, help="rows in the import file")
+    imports.add_argument("--rate", type=float, default=25.0, help="mutations per second")
+    imports.set_defaults(handler=_bench_stock_import)
     return parser
 
 

@@ -80,9 +80,10 @@ def _print_invalid(rows: list[Any], stream: TextIO) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from cms_client.errors import StoreError
     from schemas.stock_csv import CsvFormatError, parse_import
     from service.bootstrap import running
-    from service.engine import ImportInProgress, ImportRejected
+    from service.engine import ImportRejected, InventoryError
 
     path = Path(args.file)
     try:
@@ -122,8 +123,15 @@ def _import(args: argparse.Namespace) -> int:
         print(json.dumps(exc.result.to_json_dict(), indent=2))
         print(f"stocksync stock import: {exc.message}", file=sys.stderr)
         return 1
-    except ImportInProgress as exc:
+    except InventoryError as exc:
+        # In progress under the same key, the key used for another file, a store refusal:
+        # nothing (more) was written, and the message says why.
         raise SystemExit(f"stocksync stock import: {exc.message}") from None
+    except StoreError as exc:
+        raise SystemExit(
+            f"stocksync stock import: the store failed ({exc}); what was applied was undone "
+            "(an undo that could not finish is in the error log); run it again"
+        ) from None
     if bar:
         bar.finish()
     print(json.dumps(result.to_json_dict(), indent=2))

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from service.engine import run_reconcile
 from service.entrypoints.auth import ADMINS
-from service.entrypoints.console import product_pages, record_pages
+from service.entrypoints.console import product_pages, record_pages, stock_pages
 from service.entrypoints.console.access import (
     form_visit,
     open_console,
@@ -203,3 +203,4 @@ async def static(name: str) -> Response:
 
 router.include_router(product_pages.router)
 router.include_router(record_pages.router)
+router.include_router(stock_pages.router)

@@ -140,6 +140,30 @@ async def test_import_replays_with_the_same_idempotency_key(client: httpx.AsyncC
     assert status.json()["stockStatus"][0]["totalStock"] == 8
 
 
+async def test_the_same_idempotency_key_with_another_file_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    first = await import_csv(
+        client, "productId,delta,reason\nrailcam,3,restock\n", **{"Idempotency-Key": "po-78"}
+    )
+    assert first.status_code == 200, first.text
+    other = await import_csv(
+        client, "productId,delta,reason\nrailcam,30,restock\n", **{"Idempotency-Key": "po-78"}
+    )
+    body = assert_error_shape(other, 409, "idempotency_key_reused")
+    assert "different import" in body["message"]
+    # Another reference is another request too.
+    again = await import_csv(
+        client,
+        "productId,delta,reason\nrailcam,3,restock\n",
+        "?reference=PO-9",
+        **{"Idempotency-Key": "po-78"},
+    )
+    assert_error_shape(again, 409, "idempotency_key_reused")
+    status = await client.get("/api/stock-status?productIds=railcam")
+    assert status.json()["stockStatus"][0]["totalStock"] == 8  # only the first applied
+
+
 async def test_import_is_for_managers_with_csv_and_a_reason(client: httpx.AsyncClient) -> None:
     text = "productId,delta\nrailcam,1\n"
     assert_error_shape(
