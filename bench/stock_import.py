@@ -18,21 +18,18 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.flash_sale.cluster import HOST, base_environment, free_port, tail
+from bench.flash_sale.cluster import HOST, free_port
+from bench.serving import spawn, stop, wait_answering
 
 TOKEN = "bench-import-token"
 DATASET = "production"
 SIZES = ("xs", "s", "m", "l", "xl")
-START_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -100,41 +97,13 @@ async def _seed(data: Path, docs: list[dict[str, Any]]) -> None:
             await lake.mutate([m.create(doc) for doc in docs[start : start + 500]])
 
 
-def _serve_lake(work: Path, data: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+def _serve_lake(work: Path, data: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    log = work / "lake.log"
-    argv = [
-        sys.executable,
-        "-m",
-        "service.entrypoints.cli.main",
-        "lake",
-        "serve",
-        "--data",
-        str(data),
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            argv, cwd=work, env=base_environment(), stdout=out, stderr=subprocess.STDOUT
-        )
+    args = ["lake", "serve", "--data", str(data), "--port", str(port), "--token", TOKEN]
+    process, log = spawn(work, "lake", args)
     base = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    with httpx.Client(timeout=2.0) as http:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the lake server exited while starting:\n{tail(log)}")
-            try:
-                http.get(base + "/")
-                break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the lake server did not start in time:\n{tail(log)}")
-            time.sleep(0.05)
-    return process, base, log
+    wait_answering(process, log, base + "/")
+    return process, base
 
 
 async def _measure(base: str, text: str, rate: float) -> dict[str, Any]:
@@ -188,15 +157,11 @@ def run_stock_import(options: ImportBenchOptions) -> dict[str, Any]:
             data = work / "lake.sqlite3"
             docs, text = _catalogue(kind, options.rows)
             asyncio.run(_seed(data, docs))
-            process, base, _log = _serve_lake(work, data)
+            process, base = _serve_lake(work, data)
             try:
                 figures = asyncio.run(_measure(base, text, options.rate))
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                stop([process])
             figures["products"] = len(docs)
             report[kind] = figures
     report["dry_run_under_10s"] = all(report[k]["dry_run_s"] < 10 for k in ("plain", "sized"))

@@ -19,7 +19,6 @@ import asyncio
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -28,10 +27,10 @@ from typing import Any
 
 import httpx
 
-from bench.flash_sale.cluster import HOST, base_environment, free_port, tail
+from bench.flash_sale.cluster import HOST, base_environment, free_port
+from bench.serving import spawn, stop, wait_answering
 
 PRODUCT = "railcam"
-START_TIMEOUT_S = 30.0
 #: How long one change may take to reach every subscriber before it counts as missed.
 DELIVERY_TIMEOUT_S = 5.0
 
@@ -151,43 +150,20 @@ def run_stock_stream(options: StreamBenchOptions) -> dict[str, Any]:
         _seed(data)
         key = "sf-bench-stream"
         env = {**base_environment(), "STOREFRONT_API_KEY": key}
-        processes: list[tuple[subprocess.Popen[bytes], Path]] = []
+        processes: list[subprocess.Popen[bytes]] = []
         urls: list[str] = []
         try:
             for name in ("writer", "reader"):
                 port = free_port()
-                urls.append(f"http://{HOST}:{port}")
-                log = work / f"{name}.log"
-                with log.open("wb") as out:
-                    argv = [
-                        sys.executable,
-                        "-m",
-                        "service.entrypoints.cli.main",
-                        "serve",
-                        "--host",
-                        HOST,
-                        "--port",
-                        str(port),
-                        "--data",
-                        str(data),
-                        "--log-level",
-                        "warning",
-                    ]
-                    process = subprocess.Popen(
-                        argv, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT
-                    )
-                processes.append((process, log))
-            _wait_serving(processes, urls)
+                url = f"http://{HOST}:{port}"
+                serve = ["serve", "--host", HOST, "--port", str(port), "--data", str(data)]
+                process, log = spawn(work, name, [*serve, "--log-level", "warning"], env)
+                processes.append(process)
+                wait_answering(process, log, url + "/api/health")
+                urls.append(url)
             delays, missed = asyncio.run(_measure(options, urls[0], urls[1], key))
         finally:
-            for process, _log in processes:
-                if process.poll() is None:
-                    process.terminate()
-            for process, _log in processes:
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(processes)
     ms = [delay * 1000 for delay in delays]
     return {
         "benchmark": "stock-stream",
@@ -202,23 +178,6 @@ def run_stock_stream(options: StreamBenchOptions) -> dict[str, Any]:
         "max_ms": round(max(ms), 1) if ms else None,
         "p99_within_1s": bool(ms) and missed == 0 and _percentile(ms, 0.99) <= 1000,
     }
-
-
-def _wait_serving(processes: list[tuple[subprocess.Popen[bytes], Path]], urls: list[str]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    with httpx.Client(timeout=2.0) as http:
-        for (process, log), url in zip(processes, urls, strict=True):
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"stocksync serve exited while starting:\n{tail(log)}")
-                try:
-                    if http.get(url + "/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"stocksync serve did not start in time:\n{tail(log)}")
-                time.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cms_client import mutations as m
-from cms_client.errors import StoreUnavailable
+from cms_client.errors import DocumentExists, StoreUnavailable
 from cms_client.store import Mutation, MutationResult
 from schemas.stock_csv import parse_import
 from service.engine import ImportInProgress, ImportRejected, Inventory
@@ -226,3 +226,43 @@ async def test_a_row_that_turns_invalid_while_applying_undoes_the_import(
     assert sorted(
         (e["type"], e["quantityChange"]) for e in await ledger(store, productId="prod-railcam")
     ) == [("correction", -2), ("restock", 2)]
+
+
+class LostAnswerStore(CountingStore):
+    """The n-th mutate commits, but its answer is lost and the store's own retry of it is
+    refused as a conflict (the journal it creates exists by then), as a store that retries
+    a lost response answers."""
+
+    def __init__(self, inner: Any, at: int) -> None:
+        super().__init__(inner)
+        self.at = at
+        self.mutates = 0
+
+    async def mutate(self, mutations: Sequence[Mutation], **kwargs: Any) -> MutationResult:
+        self.mutates += 1
+        result = await super().mutate(mutations, **kwargs)
+        if self.mutates == self.at:
+            raise DocumentExists(
+                "the retried request found its own document", index=0, document_id="journal"
+            )
+        return result
+
+
+async def test_a_first_chunk_whose_answer_was_lost_is_recognised_and_the_import_goes_on(
+    store: CountingStore, clock: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stock_import, "PRODUCTS_PER_TRANSACTION", 1)
+    lossy = LostAnswerStore(store.inner, at=1)
+    inventory = Inventory(lossy, clock=clock, settings=settings, sleep=no_wait, rng=Random(1))
+    # The first chunk changes nothing (no ledger entry to recognise it by): only the
+    # journal it created says it committed.
+    text = rows("productId,size,setTo,reason\nrailcam,,5,correction\nhalloween-tee,s,4,restock\n")
+    result = await inventory.import_stock(
+        text, actor="ann", reference="imp-3", idempotency_key="k3"
+    )
+    assert result.applied and not result.replayed
+    assert [(r.row, r.change) for r in result.rows] == [(2, 0), (3, 1)]
+    assert variant(await doc(store, "prod-tee"), "s")["stockQuantity"] == 4
+    assert [e["quantityChange"] for e in await ledger(store, referenceId="imp-3")] == [1]
+    again = await inventory.import_stock(text, actor="ann", reference="imp-3", idempotency_key="k3")
+    assert again.replayed

@@ -73,3 +73,44 @@ async def test_the_stock_feed_over_sanity_hands_published_product_changes_to_sub
             finally:
                 subscriber.close()
                 await feed.aclose()
+
+
+async def test_the_stock_stream_of_an_app_on_sanity_sees_a_direct_store_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from service.config import ServiceSettings, env_variables
+    from service.engine import Inventory
+    from service.entrypoints.cli.demo import seed_catalogue
+    from service.entrypoints.http.app import create_app
+    from tests.entrypoints.http.sse import SseStream
+
+    for name in env_variables():
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "lake.sqlite3"
+    async with Lake(data) as lake:
+        assert await seed_catalogue(lake, Inventory(lake))
+    async with running(data, token=TOKEN) as client:
+        base = str(client().base_url).rstrip("/")
+        settings = ServiceSettings(
+            _env_file=None,
+            sanity_project_id="listen",
+            sanity_dataset="production",
+            sanity_api_token=TOKEN,
+            sanity_api_host=base,
+        )
+        app = create_app(settings)
+        async with (
+            LifespanManager(app) as manager,
+            SseStream(manager.app, "/api/stock-stream", {"productIds": "railcam"}) as stream,
+            Lake(data) as studio,
+        ):
+            snapshot = await stream.next_event()
+            assert snapshot.name == "snapshot"
+            assert snapshot.data["stockStatus"][0]["availableStock"] == 5
+            # Published straight into the dataset, as Studio does: only the listener sees it.
+            await studio.mutate([m.patch("product-railcam", set={"stockQuantity": 2})])
+            change = await stream.next_event()
+            assert (change.name, change.data["availableStock"]) == ("stock", 2)
+            assert change.data["state"] == "low_stock"

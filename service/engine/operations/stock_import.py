@@ -247,6 +247,10 @@ class StockImport:
     ) -> None:
         self.fingerprint = fingerprint
         self.key = key
+        #: Written into the journal by the first chunk: a retry of that chunk whose first
+        #: try committed (its answer lost, the store's own retry refused) finds its own
+        #: journal, not another run's, and carries on.
+        self.run_token = executor.token_factory()
         self.executor = executor
         self.rows = list(rows)
         self.actor = actor
@@ -335,7 +339,8 @@ class StockImport:
                 att.snapshot, now=att.now, token=att.token
             )
             existing = att.snapshot.get(journal)
-            if first and existing is not None:
+            ours = existing is not None and existing.get("run") == self.run_token
+            if first and existing is not None and not ours:
                 stored = existing.get("fingerprint")
                 if isinstance(stored, str) and self.fingerprint and stored != self.fingerprint:
                     return plan.fail(IdempotencyKeyReused(self.key or "", "import"))
@@ -361,7 +366,7 @@ class StockImport:
                     transactions=self.transactions,
                 )
                 fields["result"] = json.dumps(final.to_json_dict(), separators=(",", ":"))
-            if first:
+            if first and not ours:
                 plan.create(
                     {
                         "_id": journal,
@@ -370,6 +375,7 @@ class StockImport:
                         "actor": self.actor,
                         "rows": len(self.rows),
                         "createdAt": format_timestamp(att.now),
+                        "run": self.run_token,
                         **({"fingerprint": self.fingerprint} if self.fingerprint else {}),
                         **fields,
                     }

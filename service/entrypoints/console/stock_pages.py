@@ -35,6 +35,8 @@ from service.entrypoints.console.rendering import ConsoleRoute, redirect
 from service.read_models.stock_reports import (
     MAX_DAYS,
     AnalyticsItem,
+    AnalyticsReport,
+    ReorderReport,
     analytics_csv,
     analytics_report,
     purchase_order_csv,
@@ -77,17 +79,21 @@ def _csv(text: str, filename: str) -> Response:
 # -- reorder -------------------------------------------------------------------------------
 
 
-@router.get("/reorder")
-async def reorder_page(request: Request) -> Response:
-    current = await visit(request)
-    days = window(request)
+async def _reorder(current: Visit, days: int) -> ReorderReport:
     services = current.services
-    report = await reorder_report(
+    return await reorder_report(
         services.store,
         now=services.clock(),
         days=days,
         default_threshold=services.settings.low_stock_threshold,
     )
+
+
+@router.get("/reorder")
+async def reorder_page(request: Request) -> Response:
+    current = await visit(request)
+    days = window(request)
+    report = await _reorder(current, days)
     return current.page(
         "reorder.html",
         {"report": report, "days": days, "max_days": MAX_DAYS},
@@ -98,15 +104,8 @@ async def reorder_page(request: Request) -> Response:
 @router.get("/reorder.csv")
 async def reorder_csv(request: Request) -> Response:
     current = await visit(request)
-    services = current.services
-    now = services.clock()
-    report = await reorder_report(
-        services.store,
-        now=now,
-        days=window(request),
-        default_threshold=services.settings.low_stock_threshold,
-    )
-    ref = f"PO-{now:%Y%m%d-%H%M}"
+    report = await _reorder(current, window(request))
+    ref = f"PO-{report.generated_at:%Y%m%d-%H%M}"
     return _csv(purchase_order_csv(report.items, reference=ref), f"{ref}.csv")
 
 
@@ -146,17 +145,21 @@ def chart_bars(items: list[AnalyticsItem]) -> tuple[list[Bar], int]:
     return bars, max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP)
 
 
-@router.get("/analytics")
-async def analytics_page(request: Request) -> Response:
-    current = await visit(request)
-    days = window(request)
+async def _analytics(current: Visit, days: int) -> AnalyticsReport:
     services = current.services
-    report = await analytics_report(
+    return await analytics_report(
         services.store,
         now=services.clock(),
         days=days,
         default_threshold=services.settings.low_stock_threshold,
     )
+
+
+@router.get("/analytics")
+async def analytics_page(request: Request) -> Response:
+    current = await visit(request)
+    days = window(request)
+    report = await _analytics(current, days)
     bars, height = chart_bars(report.items)
     return current.page(
         "analytics.html",
@@ -180,13 +183,7 @@ async def analytics_page(request: Request) -> Response:
 async def analytics_download(request: Request) -> Response:
     current = await visit(request)
     days = window(request)
-    services = current.services
-    report = await analytics_report(
-        services.store,
-        now=services.clock(),
-        days=days,
-        default_threshold=services.settings.low_stock_threshold,
-    )
+    report = await _analytics(current, days)
     return _csv(analytics_csv(report.items), f"analytics-{days}d.csv")
 
 
