@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 from pydantic import Field
 
-from schemas.base import SanityDocument, Timestamp
+from schemas.base import Model, SanityDocument, Timestamp
 
 LEDGER_TYPE: Final = "inventoryTransaction"
 
@@ -37,12 +37,22 @@ LedgerEntryType = Literal[
     "backorder",
     "backorder_fill",
     "backorder_cancel",
+    "transfer",
 ]
 
 #: Entry types whose `quantityChange` is a change of `reservedQuantity`.
 RESERVED_TYPES: frozenset[str] = frozenset({"reservation", "release", "expiry", "reconcile"})
 #: Entry types whose `quantityChange` is a change of `backorderedQuantity`.
 BACKORDER_TYPES: frozenset[str] = frozenset({"backorder", "backorder_fill", "backorder_cancel"})
+
+
+class LocationChange(Model):
+    """What one entry changed at one stock location (products stocked by location)."""
+
+    key: str = Field(alias="_key")
+    location: str = Field(description="The stockLocation `_id`.")
+    stock_change: int = 0
+    reserved_change: int = 0
 
 
 class InventoryTransaction(SanityDocument):
@@ -62,7 +72,10 @@ class InventoryTransaction(SanityDocument):
     )
     new_backordered_quantity: int | None = None
     location: str | None = Field(
-        default=None, description="The stockLocation `_id` the change is at (locations only)."
+        default=None, description="The stockLocation `_id`, when the change is at one place."
+    )
+    location_changes: list[LocationChange] | None = Field(
+        default=None, description="Products stocked by location: the change at each one."
     )
     reason: str | None = None
     reference_id: str | None = Field(

@@ -170,6 +170,12 @@ class AdjustResult(Model):
         default=None,
         description="Units still owed on backorder (products with a policy).",
     )
+    location: str | None = Field(
+        exclude_if=_unset, default=None, description="The location changed (its slug)."
+    )
+    location_stock: int | None = Field(
+        exclude_if=_unset, default=None, description="Stock at that location now."
+    )
     replayed: bool = False
 
 
@@ -252,6 +258,9 @@ class VariantStatus(Model):
     available_from: str | None = Field(
         exclude_if=_unset, default=None, description="Pre-orders: shipping date."
     )
+    locations: list[LocationFigures] | None = Field(
+        exclude_if=_unset, default=None, description="Stock per location (if kept so)."
+    )
 
 
 class ProductStatus(Model):
@@ -278,6 +287,12 @@ class ProductStatus(Model):
     )
     available_from: str | None = Field(
         exclude_if=_unset, default=None, description="Pre-orders: shipping date."
+    )
+    locations: list[LocationFigures] | None = Field(
+        exclude_if=_unset, default=None, description="Stock per location (if kept so)."
+    )
+    location: str | None = Field(
+        exclude_if=_unset, default=None, description="Figures of this location only."
     )
     variants: list[VariantStatus] | None = None
 
@@ -325,8 +340,45 @@ class RestoreRequest(Model):
     lines: list[LineRequest] | None = None
 
 
+class TransferRequest(Model):
+    product_id: str = Field(min_length=1)
+    variant_key: str | None = None
+    size: str | None = None
+    from_location: str = Field(min_length=1, description="Slug of the location units leave.")
+    to_location: str = Field(min_length=1, description="Slug of the location units go to.")
+    quantity: int = Field(ge=1)
+    note: str | None = None
+    actor: str = "system"
+
+
+class TransferResult(Model):
+    product_id: str
+    variant_key: str | None = None
+    size: str | None = None
+    from_location: str
+    to_location: str
+    quantity: int
+    from_stock: int = Field(description="Stock left at `from`.")
+    to_stock: int = Field(description="Stock at `to` now.")
+    ledger_ids: list[str]
+    replayed: bool = False
+
+
+class LocationFigures(Model):
+    """One product's or variant's stock at one location."""
+
+    location: str = Field(description="The location's slug (else its `_id`).")
+    name: str | None = None
+    active: bool
+    stock: int
+    reserved: int
+    available: int = Field(description="0 at an inactive location.")
+
+
 class AdjustRequest(Model):
     product_id: str = Field(min_length=1)
+    #: Slug of the location the change is at (required for products stocked by location).
+    location: str | None = None
     variant_key: str | None = None
     size: str | None = None
     set_to: WholeNumber | None = None

@@ -50,6 +50,15 @@ def _variant_list(value: Any) -> Any:
     return value
 
 
+def _location_list(value: Any) -> Any:
+    """Missing -> not stocked by location; anything but a list cannot be counted with."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of location rows, not {json_type(value)}")
+    return value
+
+
 def _slug(value: Any) -> Any:
     """`{"_type": "slug", "current": "x"}` as Studio saves it; a script's plain `"x"` too."""
     if isinstance(value, str):
@@ -142,6 +151,41 @@ class Slug(Model):
     current: MatchedText = None
 
 
+class LocationRef(Model):
+    model_config = ConfigDict(extra="allow")
+
+    ref: str | None = Field(default=None, alias="_ref")
+
+
+class LocationStock(Model):
+    """Stock of one product or variant at one location."""
+
+    model_config = ConfigDict(extra="allow", title="LocationStock")
+
+    key: str | None = Field(default=None, alias="_key")
+    location: LocationRef | None = Field(
+        default=None,
+        description="The stock location.",
+        json_schema_extra={"x-studio-type": "reference", "x-studio-to": "stockLocation"},
+    )
+    stock: Counter = Field(
+        default=0,
+        title="Stock",
+        description="Units on hand here. stocksync keeps the product's stock the sum.",
+        json_schema_extra=_STOCK,
+    )
+    reserved: Counter = Field(
+        default=0,
+        title="Reserved",
+        description="Units held here by open checkouts. Managed by stocksync.",
+        json_schema_extra=_COUNTER,
+    )
+
+    @property
+    def location_id(self) -> str | None:
+        return self.location.ref if self.location else None
+
+
 class Variant(Model):
     """One sellable size of a product, with its own stock."""
 
@@ -202,6 +246,13 @@ class Variant(Model):
         title="Held beyond stock",
         description=_BACKORDER_HELD_HELP,
         json_schema_extra=_COUNTER,
+    )
+    location_stock: Annotated[list[LocationStock], BeforeValidator(_location_list)] = Field(
+        default_factory=list,
+        title="Stock by location",
+        description="Stock per location; when present the stock and reserved counters are "
+        "its sums (change stock per location through stocksync: adjust with a location, "
+        "or transfer).",
     )
 
 
@@ -278,6 +329,13 @@ class Product(SanityDocument):
         title="Held beyond stock",
         description=_BACKORDER_HELD_HELP,
         json_schema_extra=_COUNTER,
+    )
+    location_stock: Annotated[list[LocationStock], BeforeValidator(_location_list)] = Field(
+        default_factory=list,
+        title="Stock by location",
+        description="Stock per location; when present the stock and reserved counters are "
+        "its sums (change stock per location through stocksync: adjust with a location, "
+        "or transfer).",
     )
     variants: Annotated[list[Variant], BeforeValidator(_variant_list)] = Field(
         default_factory=list,
@@ -357,5 +415,6 @@ PRODUCT_STOCK_FIELDS = (
     "available_from",
     "backordered_quantity",
     "backorder_reserved_quantity",
+    "location_stock",
     "variants",
 )

@@ -6,9 +6,10 @@ import {stockReservation} from './stockReservation'
 import {inventoryTransaction} from './inventoryTransaction'
 import {idempotencyRecord} from './idempotencyRecord'
 import {errorLog} from './errorLog'
+import {stockLocation} from './stockLocation'
 
 // Add these to `schema.types` in sanity.config.ts.
-export const schemaTypes = [stockReservation, inventoryTransaction, idempotencyRecord, errorLog]
+export const schemaTypes = [stockReservation, inventoryTransaction, idempotencyRecord, errorLog, stockLocation]
 
 // Types only stocksync writes. In sanity.config.ts, keep them out of the editors' way:
 //   document: {newDocumentOptions: (prev) =>

@@ -40,7 +40,7 @@ export const inventoryTransaction = defineType({
       name: 'type',
       title: 'Entry type',
       type: 'string',
-      options: {list: ['reservation', 'release', 'expiry', 'sale', 'refund', 'cancellation', 'restock', 'correction', 'damage', 'return', 'initial', 'editor', 'reconcile', 'backorder', 'backorder_fill', 'backorder_cancel']},
+      options: {list: ['reservation', 'release', 'expiry', 'sale', 'refund', 'cancellation', 'restock', 'correction', 'damage', 'return', 'initial', 'editor', 'reconcile', 'backorder', 'backorder_fill', 'backorder_cancel', 'transfer']},
       readOnly: true,
     }),
     defineField({
@@ -97,8 +97,44 @@ export const inventoryTransaction = defineType({
       name: 'location',
       title: 'Location',
       type: 'string',
-      description: 'The stockLocation `_id` the change is at (locations only).',
+      description: 'The stockLocation `_id`, when the change is at one place.',
       readOnly: true,
+    }),
+    defineField({
+      name: 'locationChanges',
+      title: 'Location changes',
+      type: 'array',
+      description: 'Products stocked by location: the change at each one.',
+      readOnly: true,
+      of: [
+        defineArrayMember({
+          type: 'object',
+          name: 'locationChange',
+          fields: [
+            defineField({
+              name: 'location',
+              title: 'Location',
+              type: 'string',
+              description: 'The stockLocation `_id`.',
+              readOnly: true,
+            }),
+            defineField({
+              name: 'stockChange',
+              title: 'Stock change',
+              type: 'number',
+              readOnly: true,
+              validation: (rule) => rule.integer(),
+            }),
+            defineField({
+              name: 'reservedChange',
+              title: 'Reserved change',
+              type: 'number',
+              readOnly: true,
+              validation: (rule) => rule.integer(),
+            }),
+          ],
+        }),
+      ],
     }),
     defineField({
       name: 'reason',

@@ -99,6 +99,42 @@ export const inventoryFields = [
     validation: (rule) => rule.integer().min(0),
   }),
   defineField({
+    name: 'locationStock',
+    title: 'Stock by location',
+    type: 'array',
+    description: 'Stock per location; when present the stock and reserved counters are its sums (change stock per location through stocksync: adjust with a location, or transfer).',
+    of: [
+      defineArrayMember({
+        type: 'object',
+        name: 'locationStock',
+        fields: [
+          defineField({
+            name: 'location',
+            title: 'Location',
+            type: 'reference',
+            to: [{type: 'stockLocation'}],
+            description: 'The stock location.',
+          }),
+          defineField({
+            name: 'stock',
+            title: 'Stock',
+            type: 'number',
+            description: 'Units on hand here. stocksync keeps the product\'s stock the sum.',
+            validation: (rule) => rule.integer().min(0),
+          }),
+          defineField({
+            name: 'reserved',
+            title: 'Reserved',
+            type: 'number',
+            description: 'Units held here by open checkouts. Managed by stocksync.',
+            readOnly: true,
+            validation: (rule) => rule.integer().min(0),
+          }),
+        ],
+      }),
+    ],
+  }),
+  defineField({
     name: 'variants',
     title: 'Variants',
     type: 'array',
@@ -189,6 +225,42 @@ export const inventoryFields = [
             description: 'Units beyond stock held by open checkouts (backorders or pre-orders not paid yet). Managed by stocksync.',
             readOnly: true,
             validation: (rule) => rule.integer().min(0),
+          }),
+          defineField({
+            name: 'locationStock',
+            title: 'Stock by location',
+            type: 'array',
+            description: 'Stock per location; when present the stock and reserved counters are its sums (change stock per location through stocksync: adjust with a location, or transfer).',
+            of: [
+              defineArrayMember({
+                type: 'object',
+                name: 'locationStock',
+                fields: [
+                  defineField({
+                    name: 'location',
+                    title: 'Location',
+                    type: 'reference',
+                    to: [{type: 'stockLocation'}],
+                    description: 'The stock location.',
+                  }),
+                  defineField({
+                    name: 'stock',
+                    title: 'Stock',
+                    type: 'number',
+                    description: 'Units on hand here. stocksync keeps the product\'s stock the sum.',
+                    validation: (rule) => rule.integer().min(0),
+                  }),
+                  defineField({
+                    name: 'reserved',
+                    title: 'Reserved',
+                    type: 'number',
+                    description: 'Units held here by open checkouts. Managed by stocksync.',
+                    readOnly: true,
+                    validation: (rule) => rule.integer().min(0),
+                  }),
+                ],
+              }),
+            ],
           }),
         ],
       }),

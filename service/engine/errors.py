@@ -170,6 +170,22 @@ class ConflictRetriesExhausted(RetryLater):
         self.attempts = attempts
 
 
+class LocationNotFound(InventoryError):
+    """A location slug that names no stock location."""
+
+    code = "location_not_found"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"no stock location {slug!r}", details={"location": slug})
+        self.slug = slug
+
+
+class LocationStockShort(InventoryError):
+    """A transfer asked for more units than the source location has available."""
+
+    code = "insufficient_stock"
+
+
 class OutcomeUnknown(RetryLater):
     """The store took the transaction but its answer was lost, and a read-back could not
     tell whether it applied (the store stayed unreachable). Design rule 11: never answer a

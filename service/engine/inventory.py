@@ -40,6 +40,7 @@ from schemas.operations import (
     ReserveResult,
     RestoreResult,
     StatusResult,
+    TransferResult,
 )
 from schemas.records import ErrorType, Severity
 from schemas.refunds import RefundFacts, RefundsResult
@@ -56,6 +57,7 @@ from service.engine.operations import restore as restore_op
 from service.engine.operations import status as status_op
 from service.engine.operations import stock_import as stock_import_op
 from service.engine.operations import sweep as sweep_op
+from service.engine.operations import transfer as transfer_op
 from service.engine.operations.cart_check import CartCheckResult
 from service.engine.operations.commit import CommitCall, Committing
 from service.engine.operations.context import EngineContext
@@ -262,6 +264,7 @@ class Inventory:
         reference: str | None = None,
         idempotency_keys: Sequence[str] = (),
         allow_below_reserved: bool = False,
+        location: str | None = None,
     ) -> AdjustResult:
         """Change stock on hand of a product or variant, with a ledger entry by `actor`.
 
@@ -270,7 +273,9 @@ class Inventory:
         (negative result, or not exactly one of set_to/delta), `ProductNotFound`,
         `VariantNotFound`. Lowering stock below what open checkouts hold raises
         `BelowReserved` unless `allow_below_reserved` (damage happens: available then shows 0
-        and pending payments may record a shortfall).
+        and pending payments may record a shortfall). `location` (a slug) is required for
+        a product stocked by location, and refused for one that is not
+        (`InvalidRequest`, `LocationNotFound`); a restock fills open backorders first.
         """
         return await adjust_op.adjust(
             self._ctx,
@@ -285,6 +290,38 @@ class Inventory:
             reference=reference,
             idempotency_keys=idempotency_keys,
             allow_below_reserved=allow_below_reserved,
+            location=location,
+        )
+
+    async def transfer(
+        self,
+        product_id: str,
+        *,
+        source: str,
+        target: str,
+        quantity: int,
+        variant_key: str | None = None,
+        size: str | None = None,
+        actor: str = "system",
+        note: str | None = None,
+        idempotency_keys: Sequence[str] = (),
+    ) -> TransferResult:
+        """Move `quantity` available units of a product or variant from the location
+        `source` to `target` (slugs) in one transaction, a `transfer` ledger entry on each
+        side; totals do not change. Raises `LocationStockShort` when `source` has fewer
+        units nobody holds, `LocationNotFound`, `ProductNotFound`, `VariantNotFound`,
+        `InvalidRequest` (same location, or a product not stocked by location)."""
+        return await transfer_op.transfer(
+            self._ctx,
+            product_id,
+            source=source,
+            target=target,
+            quantity=quantity,
+            variant_key=variant_key,
+            size=size,
+            actor=actor,
+            note=note,
+            idempotency_keys=idempotency_keys,
         )
 
     async def import_stock(
@@ -325,7 +362,9 @@ class Inventory:
         `settings.status_max_products` different products."""
         return await cart_check_op.check_cart(self._ctx, lines)
 
-    async def status(self, product_ids: Sequence[str]) -> StatusResult:
+    async def status(
+        self, product_ids: Sequence[str], *, location: str | None = None
+    ) -> StatusResult:
         """Total, reserved, available (never below 0) and state per product and variant.
 
         Products are named by `_id` or slug; unknown names are listed in `not_found`. State:
@@ -333,8 +372,9 @@ class Inventory:
         `lowStockThreshold`, default `settings.low_stock_threshold`) or in_stock. One store
         read for up to `settings.status_max_products` names (a second only when a cached
         slug has moved to another product). Raises `InvalidRequest` beyond the limit.
+        With `location` (a slug), the figures are that location's (`LocationNotFound`).
         """
-        return await status_op.status(self._ctx, product_ids)
+        return await status_op.status(self._ctx, product_ids, location)
 
     async def expire(self) -> ExpireResult:
         """Expire every active hold past `expiresAt` + `settings.expire_grace`.

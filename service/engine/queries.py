@@ -107,3 +107,11 @@ OPEN_BACKORDERS_OF = (
     '*[_type == "stockReservation" && openBackorder == true && $product in productIds]'
     " | order(committedAt asc) [0...500] {_id}"
 )
+
+#: Stock locations named by slug (candidates; operations then read them fresh).
+LOCATIONS_BY_SLUG = (
+    '*[_type == "stockLocation" && slug.current in $slugs]{_id, "slug": slug.current}'
+)
+
+#: Every stock location, for status answers (display only).
+ALL_LOCATIONS = '*[_type == "stockLocation"] | order(priority asc) [0...1000]'

@@ -43,7 +43,7 @@ from tests.engine.conftest import no_wait
 from tests.engine.support import CATALOGUE, seed
 from tests.support.clock import ManualClock
 
-PRODUCTS = ("prod-railcam", "prod-tee", "prod-sleepers", "prod-kettle")
+PRODUCTS = ("prod-railcam", "prod-tee", "prod-sleepers", "prod-kettle", "prod-lamp")
 #: Sold beyond stock (issue 17): a backorder product and a pre-order size.
 KETTLE = {
     "_id": "prod-kettle",
@@ -55,6 +55,33 @@ KETTLE = {
     "backorderLimit": 4,
 }
 KETTLE_LIMIT = 4
+#: Stocked at two active locations and an inactive one (issue 17 B).
+LOCATIONS = [
+    {"_id": "loc-w", "_type": "stockLocation", "slug": {"current": "w"}, "priority": 1},
+    {"_id": "loc-s", "_type": "stockLocation", "slug": {"current": "s"}, "priority": 2},
+    {
+        "_id": "loc-p",
+        "_type": "stockLocation",
+        "slug": {"current": "p"},
+        "priority": 0,
+        "active": False,
+    },
+]
+LAMP = {
+    "_id": "prod-lamp",
+    "_type": "product",
+    "title": "Lamp",
+    "slug": {"current": "lamp"},
+    "stockQuantity": 6,
+    "inventoryPolicy": "backorder",
+    "backorderLimit": 2,
+    "locationStock": [
+        {"_key": "w", "location": {"_type": "reference", "_ref": "loc-w"}, "stock": 2},
+        {"_key": "s", "location": {"_type": "reference", "_ref": "loc-s"}, "stock": 3},
+        {"_key": "p", "location": {"_type": "reference", "_ref": "loc-p"}, "stock": 1},
+    ],
+}
+SLUGS = st.sampled_from(["w", "s", "p"])
 #: Products the editor works on (the sold-out one rarely changes, so it is left out).
 EDITED = st.sampled_from(["prod-railcam", "prod-tee"])
 SESSIONS = st.sampled_from(["cs_a", "cs_b", "cs_c", "checkout #5/d"])
@@ -65,12 +92,13 @@ SIMPLE = st.tuples(
     st.integers(1, 3),
 )
 OWED = st.tuples(st.sampled_from(["kettle", "prod-kettle"]), st.none(), st.integers(1, 4))
+PLACED = st.tuples(st.sampled_from(["lamp", "prod-lamp"]), st.none(), st.integers(1, 4))
 SIZED = st.tuples(
     st.sampled_from(["halloween-tee", "prod-tee"]),
     st.sampled_from(["s", "M", "l"]),
     st.integers(1, 3),
 )
-LINES = st.lists(st.one_of(SIMPLE, SIZED, OWED), min_size=1, max_size=3)
+LINES = st.lists(st.one_of(SIMPLE, SIZED, OWED, PLACED), min_size=1, max_size=3)
 CELLS = st.sampled_from(
     [
         ("prod-railcam", None),
@@ -161,9 +189,9 @@ class InventoryMachine(RuleBasedStateMachine):
             rng=Random(3),
         )
         self.run(seed(self.lake))
-        self.run(seed(self.lake, KETTLE))
+        self.run(seed(self.lake, KETTLE, *LOCATIONS, LAMP))
         self.initial_stock = {
-            cell: sc[0] for doc in (*CATALOGUE, KETTLE) for cell, sc in cells_of(doc).items()
+            cell: sc[0] for doc in (*CATALOGUE, KETTLE, LAMP) for cell, sc in cells_of(doc).items()
         }
         self.editor_stock: dict[Cell, int] = defaultdict(int)
         #: Published versions of each product after recent engine calls (Studio's memory).
@@ -218,6 +246,7 @@ class InventoryMachine(RuleBasedStateMachine):
     def engine(self, *calls: Coroutine[Any, Any, Any]) -> list[Any]:
         before, ledger_before = self.published_cells(), self.ledger_ids()
         owed_before = self.published_owed()
+        places_before = self.lamp_places()
         names = [getattr(call, "__name__", "call") for call in calls]
         results = self.run(self._gather(calls))
         for name, result in zip(names, results, strict=True):
@@ -241,7 +270,30 @@ class InventoryMachine(RuleBasedStateMachine):
         for cell in set(owed_before) | set(owed_after):
             moved = owed_after.get(cell, 0) - owed_before.get(cell, 0)
             assert moved == owed_explained.get(cell, 0), (cell, moved, owed_explained)
+        places_after = self.lamp_places()
+        per_place = self.ledger_places(self.ledger_ids() - ledger_before)
+        for place in set(places_before) | set(places_after):
+            before_here = places_before.get(place, (0, 0))
+            after_here = places_after.get(place, (0, 0))
+            moved_here = (after_here[0] - before_here[0], after_here[1] - before_here[1])
+            assert moved_here == per_place.get(place, (0, 0)), (place, moved_here, per_place)
         return list(results)
+
+    def lamp_places(self) -> dict[str, tuple[int, int]]:
+        (lamp,) = self.run(self.lake.get_documents(["prod-lamp"]))
+        return {
+            row["location"]["_ref"]: (row.get("stock") or 0, row.get("reserved") or 0)
+            for row in lamp.get("locationStock") or []
+        }
+
+    def ledger_places(self, ids: set[str]) -> dict[str, tuple[int, int]]:
+        sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for entry in self.raw('*[_type == "inventoryTransaction" && productId == "prod-lamp"]'):
+            if entry["_id"] in ids:
+                for change in entry.get("locationChanges") or []:
+                    sums[change["location"]][0] += change.get("stockChange", 0)
+                    sums[change["location"]][1] += change.get("reservedChange", 0)
+        return {place: (pair[0], pair[1]) for place, pair in sums.items()}
 
     def published_owed(self) -> dict[Cell, int]:
         return {
@@ -369,6 +421,19 @@ class InventoryMachine(RuleBasedStateMachine):
             self.inventory.adjust(product, size=size, reason=reason, actor="staff", **kwargs)
         )
 
+    @rule(place=SLUGS, delta=st.integers(-3, 4), absolute=st.booleans())
+    def adjust_at_a_location(self, place: str, delta: int, absolute: bool) -> None:
+        kwargs: dict[str, Any] = {"set_to": abs(delta)} if absolute else {"delta": delta}
+        self.engine(
+            self.inventory.adjust(
+                "lamp", reason="correction", actor="staff", location=place, **kwargs
+            )
+        )
+
+    @rule(source=SLUGS, to=SLUGS, quantity=st.integers(1, 3))
+    def transfer(self, source: str, to: str, quantity: int) -> None:
+        self.engine(self.inventory.transfer("lamp", source=source, target=to, quantity=quantity))
+
     @rule()
     def expire(self) -> None:
         self.engine(self.inventory.expire())
@@ -383,6 +448,7 @@ class InventoryMachine(RuleBasedStateMachine):
         assert not result.failed and not result.settling
         self.assert_reserved_matches_reservations()
         self.assert_owed_matches_reservations()
+        self.assert_locations_match_allocations()
         self.drift_possible = False
 
     @rule(
@@ -527,6 +593,32 @@ class InventoryMachine(RuleBasedStateMachine):
                 assert stock >= 0 and reserved >= 0, (doc["_id"], cell, stock, reserved)
             for cell, (owed, held) in owed_of(doc).items():
                 assert owed >= 0 and held >= 0, (doc["_id"], cell, owed, held)
+
+    def assert_locations_match_allocations(self) -> None:
+        """Per location: reserved == what active holds allocated there."""
+        held: Counter[str] = Counter()
+        for doc in self.read_reservations().values():
+            reservation = StockReservation.model_validate(doc)
+            if reservation.status == "active":
+                for item in reservation.items:
+                    for allocation in item.allocations or []:
+                        held[allocation.location] += allocation.quantity
+        for place, (_, reserved) in self.lamp_places().items():
+            assert reserved == held.get(place, 0), (place, reserved, held)
+
+    @invariant()
+    def lamp_totals_are_the_sums_over_its_locations_and_none_is_negative(self) -> None:
+        (lamp,) = self.run(self.lake.get_documents(["prod-lamp"]))
+        places = self.lamp_places()
+        assert all(s >= 0 and r >= 0 for s, r in places.values()), places
+        assert lamp.get("stockQuantity", 0) == sum(s for s, _ in places.values())
+        assert lamp.get("reservedQuantity", 0) == sum(r for _, r in places.values())
+        # The inactive pop-up never holds anything.
+        assert places.get("loc-p", (0, 0))[1] == 0
+
+    @invariant()
+    def per_location_reserved_matches_the_allocations_of_active_holds(self) -> None:
+        self.assert_locations_match_allocations()
 
     @invariant()
     def the_backorder_limit_bounds_every_unit_owed(self) -> None:

@@ -101,6 +101,28 @@ COUNTS = (
 #: Counters a well-formed product holds.
 GOOD_COUNTS = st.integers(min_value=0, max_value=1000)
 
+#: Issue 17's fields as editors and scripts could write them.
+POLICIES = st.sampled_from(["deny", "backorder", "preorder"]) | TEXT | ANY_JSON
+DATES = st.dates().map(lambda d: d.isoformat()) | TEXT | ANY_JSON
+LOCATION_ROWS = (
+    _keyed(
+        st.fixed_dictionaries(
+            {"_type": st.just("locationStock")},
+            optional={"location": REFERENCE | ANY_JSON, "stock": COUNTS, "reserved": COUNTS},
+        )
+    )
+    | st.lists(ANY_JSON, max_size=2)
+    | ANY_JSON
+)
+POLICY_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "inventoryPolicy": POLICIES,
+    "backorderLimit": COUNTS,
+    "availableFrom": DATES,
+    "backorderedQuantity": COUNTS,
+    "backorderReservedQuantity": COUNTS,
+    "locationStock": LOCATION_ROWS,
+}
+
 VARIANT = st.fixed_dictionaries(
     {"_type": st.just("variant")},
     optional={
@@ -110,6 +132,7 @@ VARIANT = st.fixed_dictionaries(
         "reservedQuantity": COUNTS,
         "stripePriceId": TEXT | ANY_JSON,
         "extra": ANY_JSON,
+        **POLICY_FIELDS,
     },
 )
 VARIANTS = _keyed(VARIANT) | st.lists(VARIANT | ANY_JSON, max_size=3) | ANY_JSON
@@ -135,6 +158,7 @@ def product_documents(draw: st.DrawFn, *, doc_id: str | None = None) -> dict[str
         "category": REFERENCE | ANY_JSON,
         "images": _keyed(IMAGE),
         "price": st.floats(min_value=0, max_value=10_000) | ANY_JSON,
+        **POLICY_FIELDS,
     }
     for name, strategy in optional.items():
         if draw(st.booleans()):

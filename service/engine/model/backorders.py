@@ -14,6 +14,7 @@ from typing import Any
 from schemas.ledger import LedgerEntryType
 from schemas.reservation import ReservationItem, StockReservation
 from service.engine.model.holds import save_reservation
+from service.engine.model.locations import LocationDelta, merge
 from service.engine.model.plan import Plan
 from service.engine.model.stock import Cell, ProductStock
 
@@ -28,9 +29,10 @@ def put_back(
     entry_type: LedgerEntryType,
     reference: str | None,
     reason: str,
-) -> int:
+) -> ReservationItem:
     """Refund `quantity` paid units of `item`: units still owed are cancelled first (they
-    never left stock), the rest go back to stock. Returns the units cancelled."""
+    never left stock), the rest go back to stock, to the locations they were taken from
+    (products stocked by location). Returns the item with what it records updated."""
     cancel = min(quantity, item.open_backorder, max(0, stock.backordered(cell)))
     if cancel > 0:
         plan.move(
@@ -41,16 +43,36 @@ def put_back(
             reference=reference,
             reason=f"{reason}: backorder cancelled",
         )
-    if quantity - cancel > 0:
+    back = quantity - cancel
+    allocations = item.allocations
+    if back > 0:
+        at: dict[str, LocationDelta] | None = None
+        if stock.located(cell) and item.allocations:
+            allocations = [a.model_copy() for a in item.allocations]
+            at = {}
+            left = back
+            for allocation in allocations:
+                room = (allocation.committed or 0) - (allocation.restored or 0)
+                units = min(left, room)
+                if units > 0:
+                    allocation.restored = (allocation.restored or 0) + units
+                    merge(at, {allocation.location: (units, 0)})
+                    left -= units
+            if left:
+                merge(at, stock.distribute(cell, left, 0))
         plan.move(
             stock,
             cell,
             entry_type=entry_type,
-            stock_change=quantity - cancel,
+            stock_change=back,
             reference=reference,
             reason=reason,
+            at=at,
         )
-    return cancel
+    updated = with_cancelled(item, cancel)
+    if allocations is not item.allocations:
+        updated = updated.model_copy(update={"allocations": allocations})
+    return updated
 
 
 def with_cancelled(item: ReservationItem, cancelled: int) -> ReservationItem:
@@ -78,6 +100,7 @@ def fill_oldest_first(
     *,
     reference: str | None,
     actor: str,
+    location: str | None = None,
 ) -> int:
     """A restock of `units` fills open backorders of `cell` first, oldest payment first:
     `backorderedQuantity` falls by min(units, owed) and only the rest reaches stock (the
@@ -94,6 +117,7 @@ def fill_oldest_first(
         reference=reference,
         reason="restock filled open backorders (oldest first)",
         actor=actor,
+        at={location: (-filled, 0)} if location else None,
     )
     left = filled
     ordered = sorted(reservations, key=lambda r: (r.committed_at or r.created_at, r.id))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from schemas.operations import ItemChange, LineRequest
-from schemas.reservation import ReservationItem, StockReservation
+from schemas.reservation import Allocation, ReservationItem, StockReservation
 from service.engine.errors import InvalidRequest
 from service.engine.model.plan import Plan
 
@@ -59,6 +59,15 @@ def give_back(
         covered, beyond = split_held(item, quantity)
         amount = min(covered, stock.reserved(cell))
         owed = min(beyond, stock.backorder_reserved(cell))
+        at = None
+        if stock.located(cell) and item.allocations:
+            # Back where they were held, each location at most what it holds.
+            _, freed = release_allocations(item, covered)
+            at = {
+                loc: (0, -min(units, max(0, stock.loc_reserved(cell, loc))))
+                for loc, units in freed.items()
+            }
+            amount = -sum(d[1] for d in at.values())
         if amount < covered or owed < beyond:
             plan.log_error(
                 "reconciliation",
@@ -80,8 +89,28 @@ def give_back(
                 reserved_change=-amount,
                 backorder_reserved_change=-owed,
                 reference=reservation.session_id,
+                at=at,
             )
     return changes
+
+
+def release_allocations(
+    item: ReservationItem, units: int
+) -> tuple[list[Allocation] | None, dict[str, int]]:
+    """`item`'s allocations after `units` held from stock are given back, and how many
+    leave each location: the last allocated (lowest priority) first."""
+    if not item.allocations:
+        return item.allocations, {}
+    kept = [a.model_copy() for a in item.allocations]
+    freed: dict[str, int] = {}
+    left = units
+    for allocation in reversed(kept):
+        take = min(left, allocation.quantity)
+        if take > 0:
+            allocation.quantity -= take
+            freed[allocation.location] = freed.get(allocation.location, 0) + take
+            left -= take
+    return kept, freed
 
 
 def split_held(item: ReservationItem, quantity: int) -> tuple[int, int]:

@@ -10,6 +10,7 @@ decision rested on has changed since the read (design rules 1 and 2).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -17,10 +18,18 @@ from cms_client import mutations as m
 from cms_client.ids import is_published
 from cms_client.store import Document, Mutation
 from schemas.ids import error_id, error_id_for_key, ledger_id
-from schemas.ledger import BACKORDER_TYPES, RESERVED_TYPES, InventoryTransaction, LedgerEntryType
+from schemas.ledger import (
+    BACKORDER_TYPES,
+    RESERVED_TYPES,
+    InventoryTransaction,
+    LedgerEntryType,
+    LocationChange,
+)
+from schemas.locations import LOCATION_TYPE
 from schemas.product import Quarantine
 from schemas.records import ErrorLog, ErrorType, Severity
 from service.engine.errors import InventoryError, ProductQuarantined
+from service.engine.model.locations import LocationDelta, site_of
 from service.engine.model.snapshot import Snapshot
 from service.engine.model.stock import Cell, ProductStock
 
@@ -56,8 +65,13 @@ class Plan(Generic[R]):
             if doc is None or doc.get("_type") != "product" or not is_published(product_id):
                 self._products[product_id] = None
             else:
+                sites = {
+                    ref: site_of(ref, self.snapshot.get(ref))
+                    for ref in self.snapshot.docs
+                    if self.snapshot.docs[ref].get("_type") == LOCATION_TYPE
+                }
                 try:
-                    stock = ProductStock(doc, self.snapshot.copies_of(product_id))
+                    stock = ProductStock(doc, self.snapshot.copies_of(product_id), sites)
                 except ProductQuarantined as exc:
                     # Holds on it are given back or sold as for a product that is gone
                     # (logged); reserve and adjust refuse it by name (`refuse_quarantined`).
@@ -84,18 +98,27 @@ class Plan(Generic[R]):
         reference: str | None = None,
         reason: str | None = None,
         actor: str = "system",
-        location: str | None = None,
+        at: Mapping[str, LocationDelta] | None = None,
     ) -> InventoryTransaction:
-        """Change a cell's counters and write the ledger entry that explains it."""
+        """Change a cell's counters and write the ledger entry that explains it.
+
+        `at`: where the stock and reserved changes happen, for a product stocked by
+        location (placed by `ProductStock.distribute` when not given)."""
         before_stock, before_reserved = stock.stock(cell), stock.reserved(cell)
         before_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
-        stock.change(
+        placed = stock.change(
             cell,
             stock=stock_change,
             reserved=reserved_change,
             backordered=backordered_change,
             backorder_reserved=backorder_reserved_change,
+            at=at,
         )
+        changes = [
+            LocationChange(key=f"l{i}", location=loc, stock_change=d[0], reserved_change=d[1])
+            for i, (loc, d) in enumerate(sorted(placed.items()))
+            if d != (0, 0)
+        ]
         return self._entry(
             stock,
             cell,
@@ -106,7 +129,7 @@ class Plan(Generic[R]):
             reason,
             actor,
             before_owed=before_owed,
-            location=location,
+            location_changes=changes or None,
         )
 
     def repair_reserved(
@@ -166,12 +189,15 @@ class Plan(Generic[R]):
         *,
         entry_id: str | None = None,
         before_owed: tuple[int, int] | None = None,
-        location: str | None = None,
+        location_changes: list[LocationChange] | None = None,
     ) -> InventoryTransaction:
         after_stock, after_reserved = stock.stock(cell), stock.reserved(cell)
         after_owed = (stock.backordered(cell), stock.backorder_reserved(cell))
         before_owed = before_owed or after_owed
-        if entry_type in BACKORDER_TYPES:
+        if entry_type == "transfer":
+            # Totals do not move: the change is the location's.
+            change = sum(c.stock_change for c in location_changes or [])
+        elif entry_type in BACKORDER_TYPES:
             change = after_owed[0] - before_owed[0]
         elif entry_type in RESERVED_TYPES:
             # Units held: from stock, plus (policies) beyond it.
@@ -193,7 +219,10 @@ class Plan(Generic[R]):
             new_reserved_quantity=after_reserved,
             previous_backordered_quantity=before_owed[0] if owed else None,
             new_backordered_quantity=after_owed[0] if owed else None,
-            location=location,
+            location=location_changes[0].location
+            if location_changes and len(location_changes) == 1
+            else None,
+            location_changes=location_changes,
             reason=reason,
             reference_id=reference,
             actor=actor,

@@ -11,7 +11,8 @@ document and to every `drafts.`/`versions.` copy, each patch guarded by that cop
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from copy import copy as shallow_copy
 from dataclasses import dataclass
 from datetime import date
@@ -19,9 +20,10 @@ from datetime import date
 from cms_client import mutations as m
 from cms_client.store import Document, Mutation
 from schemas.operations import LineCode
-from schemas.product import InventoryPolicy, Quarantine, Variant, read_product
+from schemas.product import InventoryPolicy, Product, Quarantine, Variant, read_product
 from schemas.reservation import Fulfilment, ReservationItem
 from service.engine.errors import ProductQuarantined
+from service.engine.model.locations import LocationDelta, Site, merge, site_of, take_in_order
 
 STOCK_FIELD = "stockQuantity"
 RESERVED_FIELD = "reservedQuantity"
@@ -71,10 +73,18 @@ def _read_counter(value: object) -> int:
 class ProductStock:
     """Counters of one product and its copies; the planner changes them through `change`."""
 
-    def __init__(self, published: Document, copies: Sequence[Document] = ()) -> None:
+    def __init__(
+        self,
+        published: Document,
+        copies: Sequence[Document] = (),
+        sites: Mapping[str, Site] | None = None,
+    ) -> None:
         """Raises `ProductQuarantined` when the stock fields cannot be interpreted."""
         self.doc = published
         self.copies = list(copies)
+        #: Stock locations read with the product (by `_id`); see `model.locations`. None:
+        #: not read (a display of totals), so availability is the totals' own.
+        self.sites = dict(sites) if sites is not None else None
         found = read_product(published)
         if isinstance(found, Quarantine):
             raise ProductQuarantined(found)
@@ -196,6 +206,106 @@ class ProductStock:
         )
         return read + self._delta(cell, BACKORDER_RESERVED_FIELD)
 
+    # -- locations --------------------------------------------------------------------------
+
+    def _row(self, cell: Cell) -> Product | Variant:
+        variant = self._variant(cell)
+        return variant if variant is not None else self.product
+
+    def located(self, cell: Cell) -> bool:
+        """Whether the cell counts stock per location (it has `locationStock` rows)."""
+        return bool(self._row(cell).location_stock)
+
+    def locations(self, cell: Cell) -> list[str]:
+        """Location ids the cell counts stock at (rows as read, then rows being added)."""
+        found = [e.location_id for e in self._row(cell).location_stock if e.location_id]
+        for name in self._deltas.get(cell.ident, {}):
+            if name.startswith("@"):
+                location = name[1:].rsplit("/", 1)[0]
+                if location not in found:
+                    found.append(location)
+        return list(dict.fromkeys(found))
+
+    def site(self, location: str) -> Site:
+        if self.sites is None:
+            return Site(location, None, None, 1_000_000, True)
+        return self.sites.get(location) or site_of(location, None)
+
+    def in_order(self, cell: Cell, *, active: bool = True) -> list[str]:
+        """The cell's locations in allocation order (active ones only, by default)."""
+        sites = [self.site(loc) for loc in self.locations(cell)]
+        return [s.id for s in sorted(sites, key=lambda s: s.order) if s.active or not active]
+
+    def _entry_as_read(self, cell: Cell, location: str) -> tuple[int, int]:
+        for entry in self._row(cell).location_stock:
+            if entry.location_id == location:
+                return entry.stock, entry.reserved
+        return 0, 0
+
+    def loc_stock(self, cell: Cell, location: str) -> int:
+        return self._entry_as_read(cell, location)[0] + self._delta(cell, f"@{location}/stock")
+
+    def loc_reserved(self, cell: Cell, location: str) -> int:
+        read = self._entry_as_read(cell, location)[1]
+        return read + self._delta(cell, f"@{location}/reserved")
+
+    def loc_available(self, cell: Cell, location: str) -> int:
+        """Units a location can still give: none at an inactive one."""
+        if not self.site(location).active:
+            return 0
+        return max(0, self.loc_stock(cell, location) - self.loc_reserved(cell, location))
+
+    def allocate(self, cell: Cell, units: int) -> list[tuple[str, int]]:
+        """Where `units` would be taken: active locations in priority order, split when one
+        is short (may come to fewer than `units`)."""
+        order = [(loc, self.loc_available(cell, loc)) for loc in self.in_order(cell)]
+        return take_in_order(order, units)
+
+    def distribute(self, cell: Cell, stock: int, reserved: int) -> dict[str, LocationDelta]:
+        """Per-location deltas for a cell-level change no planner placed itself."""
+        at: dict[str, LocationDelta] = {}
+        everywhere = self.in_order(cell, active=False)
+        if not everywhere:
+            return at
+        if reserved > 0:
+            placed = self.allocate(cell, reserved)
+            rest = reserved - sum(n for _, n in placed)
+            if rest:
+                placed.append((everywhere[0], rest))
+            merge(at, {loc: (0, n) for loc, n in placed})
+        elif reserved < 0:
+            held = [(loc, self.loc_reserved(cell, loc)) for loc in reversed(everywhere)]
+            merge(at, {loc: (0, -n) for loc, n in take_in_order(held, -reserved)})
+        if stock > 0:
+            active = self.in_order(cell)
+            merge(at, {(active or everywhere)[0]: (stock, 0)})
+        elif stock < 0:
+            # Where holds were just let go first (a sale), then unheld units, then any.
+            released = [(loc, -d[1]) for loc, d in at.items() if d[1] < 0]
+            first = take_in_order(released, -stock)
+            left = -stock - sum(n for _, n in first)
+            taken = dict(first)
+            free = [
+                (
+                    loc,
+                    self.loc_stock(cell, loc)
+                    - taken.get(loc, 0)
+                    - max(0, self.loc_reserved(cell, loc) + at.get(loc, (0, 0))[1]),
+                )
+                for loc in reversed(everywhere)
+            ]
+            second = take_in_order(free, left)
+            left -= sum(n for _, n in second)
+            for loc, n in second:
+                taken[loc] = taken.get(loc, 0) + n
+            anywhere = [
+                (loc, self.loc_stock(cell, loc) - taken.get(loc, 0)) for loc in reversed(everywhere)
+            ]
+            for loc, n in take_in_order(anywhere, left):
+                taken[loc] = taken.get(loc, 0) + n
+            merge(at, {loc: (-n, 0) for loc, n in taken.items()})
+        return at
+
     # -- policies (backorders and pre-orders) ----------------------------------------------
 
     def policy(self, cell: Cell) -> InventoryPolicy:
@@ -250,7 +360,10 @@ class ProductStock:
         return "backorder"
 
     def available(self, cell: Cell) -> int:
-        """Units that can still be held or sold; never below zero."""
+        """Units that can still be held or sold; never below zero. With locations: what
+        the active ones can give (an inactive location's stock counts in the totals only)."""
+        if self.located(cell) and self.sites is not None:
+            return sum(self.loc_available(cell, loc) for loc in self.locations(cell))
         return max(0, self.stock(cell) - self.reserved(cell))
 
     def threshold(self, default: int) -> int:
@@ -267,9 +380,23 @@ class ProductStock:
         reserved: int = 0,
         backordered: int = 0,
         backorder_reserved: int = 0,
-    ) -> None:
-        """Plan a change; the planner has checked that no counter goes below zero."""
+        at: Mapping[str, LocationDelta] | None = None,
+    ) -> dict[str, LocationDelta]:
+        """Plan a change; the planner has checked that no counter goes below zero.
+
+        For a cell with locations, `at` places the stock and reserved changes (their sums
+        must match); without it they are placed by `distribute`. Returns the placement."""
+        placed: dict[str, LocationDelta] = {}
+        if self.located(cell) or at:
+            placed = dict(at) if at is not None else self.distribute(cell, stock, reserved)
         delta = self._deltas.setdefault(cell.ident, {})
+        for location, (loc_stock, loc_reserved) in placed.items():
+            for name, amount in (
+                (f"@{location}/stock", loc_stock),
+                (f"@{location}/reserved", loc_reserved),
+            ):
+                if amount:
+                    delta[name] = delta.get(name, 0) + amount
         for name, amount in (
             (STOCK_FIELD, stock),
             (RESERVED_FIELD, reserved),
@@ -278,6 +405,7 @@ class ProductStock:
         ):
             if amount:
                 delta[name] = delta.get(name, 0) + amount
+        return placed
 
     def repair_reserved(self, cell: Cell, value: int) -> None:
         """Set the reserved counter to `value` in the published document and every copy.
@@ -289,11 +417,17 @@ class ProductStock:
 
     def repair_counter(self, cell: Cell, field: str, value: int) -> None:
         """Set one counter of `cell` to `value` everywhere (see `repair_reserved`)."""
-        current = {
-            RESERVED_FIELD: self.reserved,
-            BACKORDERED_FIELD: self.backordered,
-            BACKORDER_RESERVED_FIELD: self.backorder_reserved,
-        }[field](cell)
+        if field.startswith("@"):
+            location, which = field[1:].rsplit("/", 1)
+            read = self.loc_stock if which == "stock" else self.loc_reserved
+            current = read(cell, location)
+        else:
+            current = {
+                STOCK_FIELD: self.stock,
+                RESERVED_FIELD: self.reserved,
+                BACKORDERED_FIELD: self.backordered,
+                BACKORDER_RESERVED_FIELD: self.backorder_reserved,
+            }[field](cell)
         delta = self._deltas.setdefault(cell.ident, {})
         delta[field] = delta.get(field, 0) + value - current
         self._repairs.setdefault(cell.ident, {})[field] = value
@@ -330,7 +464,7 @@ class ProductStock:
         out: list[Mutation] = []
         for doc in (self.doc, *self.copies):
             is_copy = doc is not self.doc
-            sets: dict[str, int] = {}
+            sets: dict[str, object] = {}
             for ident, deltas in sorted(self._deltas.items()):
                 cell = self._cells[ident]
                 located = self._copy_path(doc, cell) if is_copy else self._own_path(cell)
@@ -353,9 +487,64 @@ class ProductStock:
                         target = max(0, current + delta)
                     if target != current:
                         sets[prefix + field] = target
+                rows = self._location_rows(doc, variant, deltas, repairs)
+                if rows is not None:
+                    sets[prefix + LOCATION_FIELD] = rows
             if sets:
                 out.append(m.patch(doc["_id"], if_revision_id=doc["_rev"], set=sets))
         return out
+
+    def _location_rows(
+        self,
+        doc: Document,
+        variant: dict[str, object] | None,
+        deltas: Mapping[str, int],
+        repairs: Mapping[str, int],
+    ) -> list[object] | None:
+        """The cell's `locationStock` array with the planned changes, or None if none.
+
+        The whole array is written, guarded by the document's `_rev` like every counter;
+        a copy gets the same deltas on its own rows (a row missing there is added)."""
+        changed: dict[str, dict[str, int]] = {}
+        for name in (*deltas, *repairs):
+            if name.startswith("@"):
+                location, which = name[1:].rsplit("/", 1)
+                changed.setdefault(location, {})[which] = 0
+        if not changed:
+            return None
+        source = (variant if variant is not None else doc).get(LOCATION_FIELD)
+        rows: list[object] = (
+            [dict(r) if isinstance(r, dict) else r for r in source or []]
+            if isinstance(source, list)
+            else []
+        )
+        for location in changed:
+            row = next(
+                (
+                    r
+                    for r in rows
+                    if isinstance(r, dict)
+                    and isinstance(r.get("location"), dict)
+                    and r["location"].get("_ref") == location
+                ),
+                None,
+            )
+            if row is None:
+                row = {
+                    "_key": _row_key(location),
+                    "_type": "locationStock",
+                    "location": {"_type": "reference", "_ref": location},
+                    "stock": 0,
+                    "reserved": 0,
+                }
+                rows.append(row)
+            for which in ("stock", "reserved"):
+                name = f"@{location}/{which}"
+                if name in repairs:
+                    row[which] = repairs[name]
+                elif deltas.get(name):
+                    row[which] = max(0, _read_counter(row.get(which)) + deltas[name])
+        return rows
 
     def _own_path(self, cell: Cell) -> tuple[str, dict[str, object] | None]:
         if cell.index is None:
@@ -378,6 +567,11 @@ class ProductStock:
             if not cell.variant_key and _same_size(_str(variant.get("size")), cell.size):
                 return _variant_prefix(variant, index), variant
         return None
+
+
+def _row_key(location: str) -> str:
+    """A `_key` for a new `locationStock` row, derived from the location (stable)."""
+    return "loc-" + re.sub(r"[^A-Za-z0-9_-]", "-", location)[:60]
 
 
 def _str(value: object) -> str | None:

@@ -8,6 +8,7 @@ from schemas.operations import AdjustReason, AdjustRequest, AdjustResult
 from service.engine.model.plan import Plan
 from service.engine.operations.backorders import read_open_backorders
 from service.engine.operations.context import EngineContext, build_request
+from service.engine.operations.locations import location_ids, read_locations
 from service.engine.operations.refunds import sale_named
 from service.engine.planners.adjust import plan_adjust, validate_adjust
 from service.engine.planners.refunds import count_return
@@ -29,6 +30,7 @@ async def adjust(
     reference: str | None = None,
     idempotency_keys: Sequence[str] = (),
     allow_below_reserved: bool = False,
+    location: str | None = None,
 ) -> AdjustResult:
     """See `Inventory.adjust`."""
     request = build_request(
@@ -43,8 +45,10 @@ async def adjust(
         note=note,
         allow_below_reserved=allow_below_reserved,
         reference=reference,
+        location=location,
     )
     validate_adjust(request)
+    found = await location_ids(ctx.store, [location]) if location else {}
     # A return naming a refund or a checkout counts on that sale (if it is one).
     sale = await sale_named(ctx, reference) if reason == "return" and reference else None
 
@@ -53,9 +57,12 @@ async def adjust(
         if sale is not None:
             await ctx.read_reservation(att, sale)
         owing = await read_open_backorders(att, ctx.store, resolved.get(product_id))
+        locations = await read_locations(att, found)
 
         def body(plan: Plan[AdjustResult]) -> object:
-            planned = plan_adjust(plan, request, resolved=resolved, backorders=owing)
+            planned = plan_adjust(
+                plan, request, resolved=resolved, backorders=owing, locations=locations
+            )
             if sale is not None and planned.error is None and planned.result is not None:
                 count_return(plan, sale, planned.result, reference or "")
             return planned

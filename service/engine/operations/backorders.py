@@ -23,7 +23,9 @@ def _owes(doc: dict[str, Any] | None) -> bool:
     listed = variants if isinstance(variants, list) else []
     cells = [doc, *(v for v in listed if isinstance(v, dict))]
     return any(
-        isinstance(c.get(BACKORDERED_FIELD), int | float) and c[BACKORDERED_FIELD] > 0
+        isinstance(c.get(BACKORDERED_FIELD), int | float)
+        and not isinstance(c.get(BACKORDERED_FIELD), bool)
+        and c[BACKORDERED_FIELD] > 0
         for c in cells
     )
 

@@ -8,16 +8,19 @@ from typing import Any
 
 from cms_client.store import Document, DocumentStore
 from schemas.operations import ProductStatus, QuarantinedStatus, StatusResult
-from service.engine.errors import InvalidRequest, ProductQuarantined
+from service.engine.errors import InvalidRequest, LocationNotFound, ProductQuarantined
+from service.engine.model.locations import Site, location_refs, sites_from
 from service.engine.model.stock import ProductStock
 from service.engine.operations.context import EngineContext
 from service.engine.planners.status import product_status
-from service.engine.queries import PRODUCTS_FOR_STATUS
+from service.engine.queries import ALL_LOCATIONS, PRODUCTS_FOR_STATUS
 from service.engine.settings import EngineSettings
 from service.engine.unit_of_work.resolver import ProductResolver, names_product
 
 
-async def status(ctx: EngineContext, product_ids: Sequence[str]) -> StatusResult:
+async def status(
+    ctx: EngineContext, product_ids: Sequence[str], location: str | None = None
+) -> StatusResult:
     """See `Inventory.status`."""
     settings = ctx.settings
     names = list(dict.fromkeys(product_ids))
@@ -29,7 +32,12 @@ async def status(ctx: EngineContext, product_ids: Sequence[str]) -> StatusResult
             field="productIds",
         )
     return await read_status(
-        ctx.store, ctx.resolver, names, now=ctx.executor.clock(), settings=settings
+        ctx.store,
+        ctx.resolver,
+        names,
+        now=ctx.executor.clock(),
+        settings=settings,
+        location=location,
     )
 
 
@@ -40,6 +48,7 @@ async def read_status(
     *,
     now: datetime,
     settings: EngineSettings,
+    location: str | None = None,
 ) -> StatusResult:
     """Figures for `names` (`_id`s or slugs).
 
@@ -67,6 +76,18 @@ async def read_status(
             if doc is not None:
                 found[name] = doc
                 resolver.remember(name, doc["_id"])
+    sites: dict[str, Site] = {}
+    if location is not None or any(location_refs(doc) for doc in found.values()):
+        rows = await store.query(ALL_LOCATIONS, {})
+        sites = sites_from(r for r in rows if isinstance(r, dict)) if isinstance(rows, list) else {}
+    place = None
+    if location is not None:
+        place = next(
+            (s.id for s in sorted(sites.values(), key=lambda s: s.id) if s.slug == location),
+            None,
+        )
+        if place is None:
+            raise LocationNotFound(location)
     products: list[ProductStatus] = []
     not_found: list[str] = []
     quarantined: list[QuarantinedStatus] = []
@@ -76,7 +97,7 @@ async def read_status(
             not_found.append(name)
             continue
         try:
-            stock = ProductStock(doc)
+            stock = ProductStock(doc, sites=sites)
         except ProductQuarantined as exc:
             # Design rule 10: one odd product is listed with its reason, the rest answer.
             odd = exc.quarantine
@@ -90,7 +111,11 @@ async def read_status(
                 )
             )
             continue
-        products.append(product_status(stock, name, settings.low_stock_threshold, today=now.date()))
+        products.append(
+            product_status(
+                stock, name, settings.low_stock_threshold, today=now.date(), location=place
+            )
+        )
     return StatusResult(
         products=products,
         not_found=not_found,

@@ -8,6 +8,8 @@ from schemas.operations import AdjustRequest, AdjustResult
 from service.engine.errors import (
     BelowReserved,
     InvalidAdjustment,
+    InvalidRequest,
+    LocationNotFound,
     ProductNotFound,
     ProductQuarantined,
     VariantNotFound,
@@ -15,7 +17,7 @@ from service.engine.errors import (
 from service.engine.model.backorders import fill_oldest_first
 from service.engine.model.holds import load_reservation
 from service.engine.model.plan import Plan
-from service.engine.model.stock import Cell
+from service.engine.model.stock import Cell, ProductStock
 
 
 def validate_adjust(request: AdjustRequest) -> None:
@@ -31,6 +33,7 @@ def plan_adjust(
     *,
     resolved: Mapping[str, str | None],
     backorders: Sequence[str] = (),
+    locations: Mapping[str, str | None] | None = None,
 ) -> Plan[AdjustResult]:
     """`backorders`: reservations (read fresh) that may owe units of the product; a
     restock fills them oldest first before any unit becomes available."""
@@ -44,6 +47,27 @@ def plan_adjust(
     if not isinstance(found, Cell):
         return plan.fail(VariantNotFound(request.product_id, request.variant_key or request.size))
     cell = found
+    location = None
+    if stock.located(cell) or request.location is not None:
+        if request.location is None:
+            return plan.fail(
+                InvalidRequest(
+                    f"{stock.name(cell)} is stocked by location: name the location "
+                    f"({', '.join(_slugs(stock, cell))})",
+                    field="location",
+                )
+            )
+        location = (locations or {}).get(request.location)
+        if location is None:
+            return plan.fail(LocationNotFound(request.location))
+        if not stock.located(cell):
+            return plan.fail(
+                InvalidRequest(
+                    f"{stock.name(cell)} is not stocked by location; adjust it without one",
+                    field="location",
+                )
+            )
+        return _adjust_at(plan, request, stock, cell, location, backorders)
     before = stock.stock(cell)
     after = request.set_to if request.set_to is not None else before + (request.delta or 0)
     if after < 0:
@@ -101,5 +125,88 @@ def plan_adjust(
             ledger_id=entry_id,
             backorder_filled=filled or None,
             backordered=stock.backordered(cell) if stock.has_policy(cell) else None,
+        )
+    )
+
+
+def _slugs(stock: ProductStock, cell: Cell) -> list[str]:
+    return [stock.site(loc).slug or loc for loc in stock.in_order(cell, active=False)]
+
+
+def _adjust_at(
+    plan: Plan[AdjustResult],
+    request: AdjustRequest,
+    stock: ProductStock,
+    cell: Cell,
+    location: str,
+    backorders: Sequence[str],
+) -> Plan[AdjustResult]:
+    """The same rules at one location: its stock never below zero nor (without the
+    override) below what it holds; the product's total moves by the same delta."""
+    where = request.location or location
+    before_here = stock.loc_stock(cell, location)
+    after_here = (
+        request.set_to if request.set_to is not None else before_here + (request.delta or 0)
+    )
+    if after_here < 0:
+        return plan.fail(
+            InvalidAdjustment(
+                f"stock of {stock.name(cell)} at {where} would go below zero: "
+                f"{before_here} -> {after_here}",
+                details={"productId": stock.id, "location": where, "stock": before_here},
+            )
+        )
+    held = stock.loc_reserved(cell, location)
+    if after_here < held and after_here < before_here and not request.allow_below_reserved:
+        return plan.fail(
+            BelowReserved(
+                f"stock of {stock.name(cell)} at {where} would be {after_here}, below the "
+                f"{held} units reserved there by open checkouts: paying them would oversell. "
+                "Release or let those holds expire first, or set allowBelowReserved",
+                details={"productId": stock.id, "location": where, "reserved": held},
+            )
+        )
+    before = stock.stock(cell)
+    change = after_here - before_here
+    entry_id = None
+    if change:
+        entry_id = plan.move(
+            stock,
+            cell,
+            entry_type=request.reason,
+            stock_change=change,
+            reference=request.reference,
+            reason=request.note,
+            actor=request.actor,
+            at={location: (change, 0)},
+        ).id
+    filled = 0
+    if change > 0 and stock.backordered(cell) > 0:
+        owing = [r for rid in backorders if (r := load_reservation(plan, rid)) is not None]
+        filled = fill_oldest_first(
+            plan,
+            stock,
+            cell,
+            owing,
+            change,
+            reference=request.reference,
+            actor=request.actor,
+            location=location,
+        )
+    return plan.succeed(
+        AdjustResult(
+            product_id=stock.id,
+            variant_key=cell.variant_key,
+            size=cell.size,
+            reason=request.reason,
+            previous_stock=before,
+            new_stock=stock.stock(cell),
+            reserved=stock.reserved(cell),
+            available=stock.available(cell),
+            ledger_id=entry_id,
+            backorder_filled=filled or None,
+            backordered=stock.backordered(cell) if stock.has_policy(cell) else None,
+            location=where,
+            location_stock=stock.loc_stock(cell, location),
         )
     )

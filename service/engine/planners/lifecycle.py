@@ -13,6 +13,7 @@ from service.engine.model.holds import (
     give_back,
     load_reservation,
     match_lines,
+    release_allocations,
     save_reservation,
     split_held,
 )
@@ -77,12 +78,20 @@ def plan_release(
     released = give_back(plan, reservation, wanted, "release")
     updated = transitions.release(reservation, plan.now, wanted)
     if updated.status == "active":
-        # Still held: units beyond stock were given back first.
-        shrunk = {
-            item.key: {"backordered": item.backordered - split_held(item, wanted[item.key])[1]}
-            for item in reservation.items
-            if item.backordered is not None and wanted.get(item.key, 0) > 0
-        }
+        # Still held: units beyond stock were given back first, then the lowest-priority
+        # locations' units.
+        shrunk: dict[str, dict[str, object]] = {}
+        for item in reservation.items:
+            units = wanted.get(item.key, 0)
+            if units <= 0:
+                continue
+            covered, beyond = split_held(item, units)
+            if item.backordered is not None:
+                shrunk.setdefault(item.key, {})["backordered"] = item.backordered - beyond
+            if item.allocations:
+                # The locations keep what is still held there.
+                kept = release_allocations(item, covered)[0]
+                shrunk.setdefault(item.key, {})["allocations"] = kept
         if shrunk:
             updated = transitions.with_item_fields(updated, shrunk)
     save_reservation(plan, updated)

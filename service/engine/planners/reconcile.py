@@ -22,6 +22,7 @@ from service.engine.model.plan import Plan
 from service.engine.model.stock import (
     BACKORDER_RESERVED_FIELD,
     BACKORDERED_FIELD,
+    STOCK_FIELD,
     Cell,
     ProductStock,
 )
@@ -75,6 +76,47 @@ def expected_owed(
     return {ident: (pair[0], pair[1]) for ident, pair in owed.items()}
 
 
+def expected_at_locations(
+    plan: Plan[ProductReconcile], stock: ProductStock, reservation_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Per cell and location: units the active reservations' allocations hold there."""
+    held: dict[str, dict[str, int]] = {}
+    for reservation_id in reservation_ids:
+        reservation = load_reservation(plan, reservation_id)
+        if reservation is None or reservation.status != "active":
+            continue
+        for item in reservation.items:
+            cell = stock.find_item(item) if item.product_id == stock.id else None
+            if cell is None:
+                continue
+            for allocation in item.allocations or []:
+                at = held.setdefault(cell.ident, {})
+                at[allocation.location] = at.get(allocation.location, 0) + allocation.quantity
+    return held
+
+
+def _repair_locations(
+    plan: Plan[ProductReconcile],
+    stock: ProductStock,
+    cell: Cell,
+    expected: dict[str, int],
+    outcome: ProductReconcile,
+) -> None:
+    """Each location's reserved is what the open allocations hold there, and the cell's
+    stock total is the sum over its locations (rebuilt from them when it drifted)."""
+    for location in stock.locations(cell):
+        recorded = stock.loc_reserved(cell, location)
+        value = expected.get(location, 0)
+        if recorded != value:
+            plan.repair_counter(stock, cell, f"@{location}/reserved", value, reference="reconcile")
+            outcome.repaired.append(_drift(cell, recorded, value, "reserved", location))
+    total = sum(stock.loc_stock(cell, location) for location in stock.locations(cell))
+    if stock.stock(cell) != total:
+        recorded = stock.stock(cell)
+        plan.repair_counter(stock, cell, STOCK_FIELD, total, reference="reconcile")
+        outcome.repaired.append(_drift(cell, recorded, total, STOCK_FIELD))
+
+
 def _repair_owed(
     plan: Plan[ProductReconcile],
     stock: ProductStock,
@@ -97,7 +139,13 @@ def _repair_owed(
             outcome.repaired.append(_drift(cell, recorded, value, counter))
 
 
-def _drift(cell: Cell, recorded: int, expected: int, field: str | None = None) -> CellDrift:
+def _drift(
+    cell: Cell,
+    recorded: int,
+    expected: int,
+    field: str | None = None,
+    location: str | None = None,
+) -> CellDrift:
     return CellDrift(
         product_id=cell.product_id,
         variant_key=cell.variant_key,
@@ -105,6 +153,7 @@ def _drift(cell: Cell, recorded: int, expected: int, field: str | None = None) -
         recorded=recorded,
         expected=expected,
         counter=field,
+        location=location,
     )
 
 
@@ -132,8 +181,11 @@ def plan_reconcile_product(
         return plan.succeed(outcome)
     expected = expected_reserved(plan, stock, reservation_ids)
     owed = expected_owed(plan, stock, reservation_ids)
+    held_at = expected_at_locations(plan, stock, reservation_ids)
     for cell in stock.cells():
         _repair_owed(plan, stock, cell, owed.get(cell.ident, (0, 0)), outcome)
+        if stock.located(cell):
+            _repair_locations(plan, stock, cell, held_at.get(cell.ident, {}), outcome)
         recorded = stock.reserved(cell)
         stale = stock.stale_copies(cell, expected[cell.ident])
         if recorded != expected[cell.ident] or stale:

@@ -290,7 +290,7 @@ def _move_stock(
             )
             continue
         if delta > 0:
-            cancelled = put_back(
+            items[key] = put_back(
                 plan,
                 stock,
                 cell,
@@ -300,7 +300,6 @@ def _move_stock(
                 reference=",".join(gaining) or None,
                 reason=f"refund for session {reservation.session_id}",
             )
-            items[key] = with_cancelled(item, cancelled)
             restored.append(change)
             continue
         # A refund that ended unpaid: a backorder it cancelled is owed again first.

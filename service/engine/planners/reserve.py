@@ -15,7 +15,7 @@ from typing import Any
 
 from schemas.operations import LineCode, LineOutcome, LineRequest, ReserveRequest, ReserveResult
 from schemas.product import Quarantine
-from schemas.reservation import ReservationItem, StockReservation
+from schemas.reservation import Allocation, ReservationItem, StockReservation
 from service.engine.errors import (
     InsufficientStock,
     InvalidRequest,
@@ -284,6 +284,17 @@ def plan_reserve(
     for index, (line, outcome) in enumerate(zip(merged, outcomes, strict=True)):
         assert line.stock is not None and line.cell is not None  # every outcome is ok
         beyond = outcome.backordered or 0
+        allocations = None
+        at = None
+        if line.stock.located(line.cell):
+            # Saleor's strategy: active locations in priority order, a line split when the
+            # first is short; the reservation records where each unit is held.
+            split = line.stock.allocate(line.cell, line.quantity - beyond)
+            at = {location: (0, units) for location, units in split}
+            allocations = [
+                Allocation(key=f"a{n}", location=location, quantity=units)
+                for n, (location, units) in enumerate(split)
+            ]
         plan.move(
             line.stock,
             line.cell,
@@ -291,6 +302,7 @@ def plan_reserve(
             reserved_change=line.quantity - beyond,
             backorder_reserved_change=beyond,
             reference=request.session_id,
+            at=at,
         )
         items.append(
             ReservationItem(
@@ -302,6 +314,7 @@ def plan_reserve(
                 quantity=line.quantity,
                 backordered=outcome.backordered,
                 fulfilment=outcome.fulfilment,
+                allocations=allocations,
             )
         )
     result = ReserveResult(

@@ -52,7 +52,7 @@ def plan_restore(
         else match_lines(plan, reservation, request.lines, restorable, "restore")
     )
     restored: list[ItemChange] = []
-    cancelled: dict[str, dict[str, object]] = {}
+    recorded: dict[str, dict[str, object]] = {}
     for item in reservation.items:
         quantity = wanted.get(item.key, 0)
         if quantity <= 0:
@@ -77,7 +77,7 @@ def plan_restore(
                 product_id=item.product_id,
             )
             continue
-        cancel = put_back(
+        after = put_back(
             plan,
             stock,
             cell,
@@ -87,8 +87,10 @@ def plan_restore(
             reference=request.reference,
             reason=f"{request.reason} for session {reservation.session_id}",
         )
-        if cancel:
-            cancelled[item.key] = {"backorder_cancelled": (item.backorder_cancelled or 0) + cancel}
+        if after.backorder_cancelled != item.backorder_cancelled:
+            recorded.setdefault(item.key, {})["backorder_cancelled"] = after.backorder_cancelled
+        if after.allocations != item.allocations:
+            recorded.setdefault(item.key, {})["allocations"] = after.allocations
     updated = transitions.restore(
         reservation,
         plan.now,
@@ -96,8 +98,8 @@ def plan_restore(
         reference=request.reference,
         reason=request.reason,
     )
-    if cancelled:
-        updated = transitions.with_item_fields(updated, cancelled)
+    if recorded:
+        updated = transitions.with_item_fields(updated, recorded)
         updated = updated.model_copy(
             update={"open_backorder": still_open(updated.items, reservation.open_backorder)}
         )

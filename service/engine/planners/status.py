@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from schemas.operations import ProductStatus, StockState, VariantStatus
+from schemas.operations import LocationFigures, ProductStatus, StockState, VariantStatus
 from service.engine.model.states import stock_state
 from service.engine.model.stock import Cell, ProductStock
 
@@ -23,6 +23,34 @@ def _policy_figures(stock: ProductStock, cell: Cell, today: date) -> dict[str, A
     }
 
 
+def _location_figures(stock: ProductStock, cell: Cell) -> dict[str, Any]:
+    if not stock.located(cell):
+        return {}
+    figures = []
+    for loc in stock.in_order(cell, active=False):
+        site = stock.site(loc)
+        figures.append(
+            LocationFigures(
+                location=site.slug or loc,
+                name=site.name,
+                active=site.active,
+                stock=stock.loc_stock(cell, loc),
+                reserved=stock.loc_reserved(cell, loc),
+                available=stock.loc_available(cell, loc),
+            )
+        )
+    return {"locations": figures}
+
+
+def _at(stock: ProductStock, cell: Cell, location: str) -> tuple[int, int, int]:
+    """(stock, reserved, available) of one cell at one location (0s without a row)."""
+    return (
+        stock.loc_stock(cell, location),
+        stock.loc_reserved(cell, location),
+        stock.loc_available(cell, location),
+    )
+
+
 def _state(
     stock: ProductStock, cell: Cell, available: int, threshold: int, today: date
 ) -> StockState:
@@ -38,10 +66,15 @@ def product_status(
     default_threshold: int,
     *,
     today: date | None = None,
+    location: str | None = None,
 ) -> ProductStatus:
-    """A product's figures; with variants, the product figures are the variants' sums."""
+    """A product's figures; with variants, the product figures are the variants' sums.
+
+    `location` (a stockLocation `_id`): that location's figures only."""
     today = today or datetime.now(UTC).date()
     threshold = stock.threshold(default_threshold)
+    if location is not None:
+        return _status_at(stock, requested_as, threshold, location)
     variants: list[VariantStatus] | None = None
     if stock.has_variants:
         variants = []
@@ -58,6 +91,7 @@ def product_status(
                     available=available,
                     state=_state(stock, cell, available, threshold, today),
                     **_policy_figures(stock, cell, today),
+                    **_location_figures(stock, cell),
                 )
             )
     cells = stock.cells()
@@ -68,7 +102,10 @@ def product_status(
     product_figures: dict[str, Any] = {}
     if not stock.has_variants:
         state = _state(stock, cells[0], available, threshold, today)
-        product_figures = _policy_figures(stock, cells[0], today)
+        product_figures = {
+            **_policy_figures(stock, cells[0], today),
+            **_location_figures(stock, cells[0]),
+        }
     elif variants and state == "out_of_stock":
         selling = [v.state for v in variants if v.state in ("backorder", "preorder")]
         if selling:
@@ -88,4 +125,43 @@ def product_status(
         low_stock_threshold=threshold,
         variants=variants,
         **product_figures,
+    )
+
+
+def _status_at(
+    stock: ProductStock, requested_as: str, threshold: int, location: str
+) -> ProductStatus:
+    """One location's figures (a product or size without a row there shows 0)."""
+    slug = stock.site(location).slug or location
+    variants: list[VariantStatus] | None = None
+    if stock.has_variants:
+        variants = []
+        for cell in stock.cells():
+            here, held, free = _at(stock, cell, location)
+            variants.append(
+                VariantStatus(
+                    variant_key=cell.variant_key,
+                    size=cell.size,
+                    sku=stock.product.variants[cell.index or 0].sku,
+                    total=here,
+                    reserved=held,
+                    available=free,
+                    state=stock_state(free, threshold),
+                )
+            )
+    figures = [_at(stock, cell, location) for cell in stock.cells()]
+    available = sum(f[2] for f in figures)
+    return ProductStatus(
+        product_id=requested_as,
+        id=stock.id,
+        title=stock.title,
+        slug=stock.slug,
+        sku=stock.product.sku,
+        total=sum(f[0] for f in figures),
+        reserved=sum(f[1] for f in figures),
+        available=available,
+        state=stock_state(available, threshold),
+        low_stock_threshold=threshold,
+        variants=variants,
+        location=slug,
     )

@@ -27,8 +27,9 @@ from typing import TypeVar
 from cms_client.clock import Clock
 from cms_client.errors import MutationError, RateLimited, StoreError, StoreUnavailable
 from cms_client.ids import is_published
-from cms_client.store import DocumentStore, MutationResult
+from cms_client.store import Document, DocumentStore, MutationResult
 from service.engine.errors import ConflictRetriesExhausted, InventoryError, OutcomeUnknown
+from service.engine.model.locations import location_refs
 from service.engine.model.plan import Plan
 from service.engine.model.snapshot import Snapshot
 from service.engine.settings import EngineSettings
@@ -112,6 +113,7 @@ class Attempt:
                 self.warm_ids.update(served)
                 self.assumed_missing.update(new_ids)
                 self.snapshot.read_ids.update(new_ids)
+                await self._read_locations(entry.doc for entry in served.values())
                 return
         wanted += new_ids
         if not wanted:
@@ -125,6 +127,15 @@ class Attempt:
             self.family_read_at[doc_id] = read_at
         if self._cache is not None:
             self._cache.learn_read(wanted, docs, read_at)
+        await self._read_locations(docs)
+
+    async def _read_locations(self, docs: Iterable[Document | None]) -> None:
+        """Products stocked by location are planned with their locations (priority,
+        active) read fresh too: one more read, only for such products."""
+        refs = [ref for doc in docs for ref in location_refs(doc)]
+        missing = [ref for ref in dict.fromkeys(refs) if not self.snapshot.has_read(ref)]
+        if missing:
+            await self.read(missing)
 
     async def read_products(
         self, refs: Iterable[str], *, also: Iterable[str] = (), creates: Iterable[str] = ()

@@ -66,6 +66,8 @@ class AdjustForm:
     once: str = ""
     #: The staff override of the below-reserved refusal.
     below_reserved: bool = False
+    #: Slug of the stock location (products stocked by location).
+    location: str = ""
 
     @property
     def variant_key(self) -> str | None:
@@ -93,6 +95,7 @@ def read_adjust(fields: dict[str, str]) -> AdjustInput:
         note=fields.get("note", "").strip(),
         once=fields.get("once", "") if _ONCE.fullmatch(fields.get("once", "")) else "",
         below_reserved=fields.get("below_reserved") == "yes",
+        location=fields.get("location", "").strip()[:200],
     )
     reason = choice(form.reason, ADJUST_REASONS)
     if reason is None:

@@ -14,9 +14,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from schemas.operations import ProductStatus
+from schemas.operations import LocationFigures, ProductStatus
 from service.engine import (
     InventoryError,
+    LocationNotFound,
     ProductNotFound,
     RetryLater,
     VariantNotFound,
@@ -95,12 +96,30 @@ def line_options(status: ProductStatus) -> list[tuple[str, str]]:
     return options
 
 
+def located_lines(status: ProductStatus) -> list[tuple[str, list[LocationFigures]]]:
+    """(line, per-location figures) for a product stocked by location."""
+    if status.variants is None:
+        return [("—", status.locations)] if status.locations else []
+    return [(v.size or v.variant_key or "?", v.locations) for v in status.variants if v.locations]
+
+
+def place_options(status: ProductStatus) -> list[tuple[str, str]]:
+    """The locations a form may name (slug, label), in priority order."""
+    seen: dict[str, str] = {}
+    for _, figures in located_lines(status):
+        for f in figures:
+            suffix = "" if f.active else " (inactive)"
+            seen.setdefault(f.location, f"{f.name or f.location}{suffix}")
+    return list(seen.items())
+
+
 async def product_page(
     current: Visit,
     ref: str,
     *,
     form: AdjustForm | None = None,
     problem: str | None = None,
+    transfer_problem: str | None = None,
     status_code: int = 200,
 ) -> Response:
     services = current.services
@@ -168,6 +187,9 @@ async def product_page(
             # A refused form keeps its key: sent again, it still applies at most once.
             "once": form.once if form is not None and form.once else new_form_key(),
             "problem": problem,
+            "located": located_lines(status),
+            "place_options": place_options(status),
+            "transfer_problem": transfer_problem,
         },
         section="products",
         status=status_code,
@@ -180,7 +202,7 @@ async def product(request: Request, ref: str) -> Response:
 
 
 def _refusal_status(error: InventoryError) -> int:
-    if isinstance(error, ProductNotFound | VariantNotFound):
+    if isinstance(error, ProductNotFound | VariantNotFound | LocationNotFound):
         return 404
     if isinstance(error, RetryLater):
         return 503
@@ -210,6 +232,7 @@ async def adjust(request: Request, ref: str) -> Response:
             if form.once
             else [],
             allow_below_reserved=form.below_reserved,
+            location=form.location or None,
         )
     except InventoryError as error:
         return await product_page(
@@ -220,6 +243,8 @@ async def adjust(request: Request, ref: str) -> Response:
             status_code=_refusal_status(error),
         )
     line = f" ({result.size or result.variant_key})" if result.variant_key or result.size else ""
+    if result.location:
+        line += f" at {result.location}"
     if result.replayed:
         text = (
             f"This form was applied before (stock{line} {result.previous_stock} → "
@@ -231,5 +256,43 @@ async def adjust(request: Request, ref: str) -> Response:
         f"available {result.available}."
         if result.ledger_id
         else f"Stock{line} unchanged at {result.new_stock}; nothing was recorded."
+    )
+    return current.flash_next(redirect(product_url(ref)), "ok", text)
+
+
+@router.post("/products/{ref}/transfer")
+async def transfer(request: Request, ref: str) -> Response:
+    current = await form_visit(request, allowed=MANAGERS)
+    fields = current.form
+    line = fields.get("line", "")
+    try:
+        quantity = int(fields.get("quantity", "").strip())
+    except ValueError:
+        quantity = 0
+    if not 1 <= quantity <= 1_000_000:
+        return await product_page(
+            current, ref, transfer_problem="Enter the units to move (1 or more).", status_code=400
+        )
+    try:
+        result = await current.services.inventory.transfer(
+            ref,
+            source=fields.get("from", "").strip()[:200],
+            target=fields.get("to", "").strip()[:200],
+            quantity=quantity,
+            variant_key=line[4:] if line.startswith("key:") else None,
+            size=line[5:] if line.startswith("size:") else None,
+            actor=current.session.name,
+            note=(fields.get("note") or "").strip()[:500] or None,
+        )
+    except InventoryError as error:
+        return await product_page(
+            current,
+            ref,
+            transfer_problem=f"Refused: {error.message}.",
+            status_code=_refusal_status(error),
+        )
+    text = (
+        f"Moved {result.quantity} from {result.from_location} (now {result.from_stock}) "
+        f"to {result.to_location} (now {result.to_stock})."
     )
     return current.flash_next(redirect(product_url(ref)), "ok", text)

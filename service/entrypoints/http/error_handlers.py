@@ -27,6 +27,8 @@ from service.engine import (
     InvalidAdjustment,
     InvalidRequest,
     InventoryError,
+    LocationNotFound,
+    LocationStockShort,
     ProductNotFound,
     ProductQuarantined,
     ReservationConflict,
@@ -48,6 +50,8 @@ _STATUS_OF: dict[type[InventoryError], int] = {
     ProductNotFound: 404,
     ProductQuarantined: 409,
     VariantNotFound: 404,
+    LocationNotFound: 404,
+    LocationStockShort: 409,
     InsufficientStock: 409,
     ReservationNotActive: 409,
     ReservationNotCommitted: 409,
@@ -101,6 +105,13 @@ def validation_error(problems: Sequence[tuple[str, str, str]]) -> ApiError:
             ]
         },
     )
+
+
+def single_query_value(query: Any, name: str) -> None:
+    """A query parameter that takes one value refuses several (FastAPI would keep the last
+    silently): 400 naming it."""
+    if len(query.getlist(name)) > 1:
+        raise validation_error([(name, "give at most one value", "repeated")])
 
 
 def engine_field(field: str | None) -> str:

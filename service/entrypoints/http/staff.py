@@ -25,13 +25,17 @@ from service.entrypoints.http.staff_models import (
     BackordersResponse,
     ErrorLogsResponse,
     HistoryResponse,
+    LocationsResponse,
     ReconcileResponse,
     ReservationsResponse,
     ResolveResponse,
+    TransferRequestBody,
+    TransferResponse,
 )
 from service.read_models.backorders import open_backorders
 from service.read_models.error_logs import list_error_logs, view
 from service.read_models.history import product_history
+from service.read_models.locations import list_locations
 from service.read_models.reservations import list_reservations
 
 router = APIRouter(prefix="/api/inventory", tags=["staff"])
@@ -85,12 +89,64 @@ async def adjust(
         reference=body.reference,
         idempotency_keys=keys,
         allow_below_reserved=body.allow_below_reserved,
+        location=body.location,
     )
     return AdjustResponse(
         message=f"Stock {result.previous_stock} -> {result.new_stock} ({result.reason})",
         actor=staff.name,
         adjustment=result,
     )
+
+
+@router.post(
+    "/transfer",
+    response_model=TransferResponse,
+    summary="Move stock between locations (admin, inventory_manager)",
+    responses=error_responses(*COMMON, *PROTECTED, 404, 409),
+)
+async def transfer(
+    body: TransferRequestBody,
+    services: ServicesDep,
+    staff: Manager,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="Optional: a retry with the same key is applied once."),
+    ] = None,
+) -> TransferResponse:
+    """Move `quantity` available units (not held by open checkouts) of a product or size
+    from one location to another, atomically, with a `transfer` ledger entry on each side;
+    totals do not change. 409 `insufficient_stock` when `from` lacks them; 404
+    `location_not_found` for an unknown slug."""
+    keys = [f"transfer:{staff.name}:{idempotency_key}"] if idempotency_key else []
+    result = await services.inventory.transfer(
+        body.product_id,
+        source=body.from_location,
+        target=body.to_location,
+        quantity=body.quantity,
+        variant_key=body.variant_key,
+        size=body.size,
+        actor=staff.name,
+        note=body.note,
+        idempotency_keys=keys,
+    )
+    return TransferResponse(
+        message=f"Moved {result.quantity} from {result.from_location} to {result.to_location}",
+        actor=staff.name,
+        transfer=result,
+    )
+
+
+@router.get(
+    "/locations",
+    response_model=LocationsResponse,
+    summary="Stock locations with their totals (any staff role)",
+    responses=error_responses(*COMMON, *PROTECTED),
+)
+async def locations(services: ServicesDep, staff: AnyStaff) -> LocationsResponse:
+    """Every stock location in priority order with its totals over all products: stock,
+    reserved and available (0 at an inactive location)."""
+    listing = await list_locations(services.store)
+    return LocationsResponse.model_validate(listing.model_dump())
 
 
 @router.get(
@@ -165,18 +221,23 @@ async def backorders(
     staff: AnyStaff,
     request: Request,
     product_id: Annotated[
-        str | None,
-        Query(alias="productId", max_length=200, description="Only this product (`_id`)."),
-    ] = None,
+        str,
+        Query(
+            alias="productId",
+            min_length=1,
+            max_length=200,
+            description="Only this product (`_id`).",
+        ),
+    ] = "",
 ) -> BackordersResponse:
     """Paid units still owed (sessionId, productId, size, quantity still open after partial
     fills, since = when it was paid), in the order a restock fills them."""
     # One product or none: a repeated or malformed id is refused, not half-read (issue 12).
     if len(request.query_params.getlist("productId")) > 1:
         raise validation_error([("productId", "give at most one productId", "too_many")])
-    if product_id is not None and id_problem(product_id) is not None:
+    if product_id and id_problem(product_id) is not None:
         raise validation_error([("productId", str(id_problem(product_id)), "invalid_id")])
-    listing = await open_backorders(services.store, product_id=product_id)
+    listing = await open_backorders(services.store, product_id=product_id or None)
     return BackordersResponse.model_validate(listing.model_dump())
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from schemas.operations import LineRequest
 from service.entrypoints.context import Services, get_services
 from service.entrypoints.http.cart_check import cart_lines, stock_checks
-from service.entrypoints.http.error_handlers import validation_error
+from service.entrypoints.http.error_handlers import single_query_value, validation_error
 from service.entrypoints.http.error_responses import COMMON, ReserveFailureBody, error_responses
 from service.entrypoints.http.security import Public, Storefront
 from service.entrypoints.http.storefront_models import (
@@ -121,9 +121,10 @@ async def release_stock(
     response_model=StockStatusResponse,
     response_model_exclude_none=True,
     summary="Stock of up to 100 products (public)",
-    responses=error_responses(*COMMON, 429),
+    responses=error_responses(*COMMON, 404, 429),
 )
 async def stock_status(
+    request: Request,
     services: ServicesDep,
     response: Response,
     caller: Public,
@@ -136,6 +137,15 @@ async def stock_status(
             examples=["railcam,halloween-tee,railways-and-sleepers"],
         ),
     ],
+    location: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="A stock location's slug: that location's figures only (404 "
+            "`location_not_found` when there is none).",
+        ),
+    ] = "",
 ) -> StockStatusResponse:
     """Total, reserved and available stock with a state (in_stock, low_stock,
     out_of_stock) per product and, for sized products, per size. Unknown names are listed
@@ -143,7 +153,8 @@ async def stock_status(
     names = [name.strip() for name in product_ids.split(",") if name.strip()]
     if not names:
         raise validation_error([("productIds", "name at least one product", "missing")])
-    status = await services.inventory.status(names)
+    single_query_value(request.query_params, "location")
+    status = await services.inventory.status(names, location=location or None)
     seconds = services.settings.status_cache_seconds
     response.headers["Cache-Control"] = (
         f"public, max-age={seconds}, s-maxage={seconds}" if seconds else "no-store"

@@ -15,6 +15,7 @@ from schemas.operations import (
     ItemChange,
     LineCode,
     LineOutcome,
+    LocationFigures,
     ProductStatus,
     QuarantinedStatus,
     ReleaseResult,
@@ -278,6 +279,9 @@ class VariantStock(ResponseModel):
     available_stock: int
     in_stock: bool
     state: StockState
+    locations: list[LocationFigures] | None = Field(
+        exclude_if=_unset, default=None, description="Stock per location (if kept so)."
+    )
     inventory_policy: InventoryPolicy | None = Field(
         exclude_if=_unset,
         default=None,
@@ -310,6 +314,7 @@ class VariantStock(ResponseModel):
             backorder_available=variant.backorder_available,
             backordered=variant.backordered,
             available_from=variant.available_from,
+            locations=variant.locations,
         )
 
 
@@ -327,6 +332,12 @@ class ProductStock(ResponseModel):
     in_stock: bool
     state: StockState
     low_stock_threshold: int
+    locations: list[LocationFigures] | None = Field(
+        exclude_if=_unset, default=None, description="Stock per location (if kept so)."
+    )
+    location: str | None = Field(
+        exclude_if=_unset, default=None, description="Figures of this location only."
+    )
     inventory_policy: InventoryPolicy | None = Field(
         exclude_if=_unset,
         default=None,
@@ -363,6 +374,8 @@ class ProductStock(ResponseModel):
             backorder_available=product.backorder_available,
             backordered=product.backordered,
             available_from=product.available_from,
+            locations=product.locations,
+            location=product.location,
             variants=[VariantStock.of(v) for v in product.variants]
             if product.variants is not None
             else None,

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from schemas.ledger import InventoryTransaction
+from schemas.locations import StockLocation
 from schemas.product import PRODUCT_STOCK_FIELDS, Product
 from schemas.records import ErrorLog, IdempotencyRecord
 from schemas.reservation import StockReservation
@@ -130,6 +131,8 @@ def _field(
     nested: list[str] = []
     if studio_type:
         attrs.append(f"type: {_ts(studio_type)}")
+        if prop.get("x-studio-to"):
+            attrs.append(f"to: [{{type: {_ts(prop['x-studio-to'])}}}]")
     elif kind == "integer" or kind == "number":
         attrs.append("type: 'number'")
     elif kind == "boolean":
@@ -219,7 +222,7 @@ def _fields(
 
 
 def _documents() -> list[type[BaseModel]]:
-    return [Product, *(model for model, _, _ in SERVICE_TYPES)]
+    return [Product, StockLocation, *(model for model, _, _ in SERVICE_TYPES)]
 
 
 def _all_defs() -> dict[str, Any]:
@@ -284,8 +287,26 @@ def _service_file(model: type[BaseModel], title: str, note: str, defs: Mapping[s
     return body + "})\n"
 
 
+def _location_file(defs: Mapping[str, Any]) -> str:
+    """Stock locations are the editors' documents (unlike the service-owned types)."""
+    body = HEADER + "\n"
+    body += "import {defineArrayMember, defineField, defineType} from 'sanity'\n\n"
+    body += "// A place stock is kept. Editors create and change these; products count stock\n"
+    body += "// per location in `locationStock`, and reserve takes from active locations,\n"
+    body += "// lowest priority first.\n"
+    body += "export const stockLocation = defineType({\n"
+    body += "  name: 'stockLocation',\n"
+    body += "  title: 'Stock location',\n"
+    body += "  type: 'document',\n"
+    body += "  fields: [\n"
+    body += "".join(_fields(StockLocation, defs, indent="    ", read_only=False))
+    body += "  ],\n"
+    return body + "})\n"
+
+
 def _index_file() -> str:
-    names = [_type_name(model) for model, _, _ in SERVICE_TYPES]
+    owned = [_type_name(model) for model, _, _ in SERVICE_TYPES]
+    names = [*owned, "stockLocation"]
     body = HEADER + "\n"
     body += "export {inventoryFields} from './productInventory'\n"
     for name in names:
@@ -298,7 +319,7 @@ def _index_file() -> str:
     body += "//   document: {newDocumentOptions: (prev) =>\n"
     body += "//     prev.filter((t) => !serviceOwnedTypes.includes(t.templateId))}\n"
     body += "// and filter them from the structure tool's default list.\n"
-    body += f"export const serviceOwnedTypes = [{', '.join(_ts(n) for n in names)}]\n"
+    body += f"export const serviceOwnedTypes = [{', '.join(_ts(n) for n in owned)}]\n"
     return body
 
 
@@ -308,6 +329,7 @@ def render_studio_schema() -> dict[str, str]:
     files = {"productInventory.ts": _product_file(defs)}
     for model, title, note in SERVICE_TYPES:
         files[f"{_type_name(model)}.ts"] = _service_file(model, title, note, defs)
+    files["stockLocation.ts"] = _location_file(defs)
     files["index.ts"] = _index_file()
     return files
 

@@ -38,6 +38,7 @@ class Route:
 
 RESERVE = {"sessionId": "cs_auth", "operations": [{"productId": "railcam", "quantity": 1}]}
 ADJUST = {"productId": "railcam", "delta": 1, "reason": "restock"}
+TRANSFER = {"productId": "railcam", "from": "a", "to": "b", "quantity": 1}
 
 PROTECTED = [
     Route("POST", "/api/reserve-stock", "STOREFRONT_API_KEY", RESERVE, ADMIN),
@@ -51,6 +52,8 @@ PROTECTED = [
     Route("GET", "/api/inventory/history/railcam", "ADMIN_API_KEYS", None, STOREFRONT),
     Route("GET", "/api/inventory/reservations", "ADMIN_API_KEYS", None, CRON),
     Route("GET", "/api/inventory/backorders", "ADMIN_API_KEYS", None, STOREFRONT),
+    Route("GET", "/api/inventory/locations", "ADMIN_API_KEYS", None, CRON),
+    Route("POST", "/api/inventory/transfer", "ADMIN_API_KEYS", TRANSFER, SUPPORT, 403),
     Route("GET", "/api/inventory/errors", "ADMIN_API_KEYS", None, STOREFRONT),
     Route(
         "POST",

@@ -21,6 +21,8 @@ ROUTES = {
     ("get", "/api/inventory/history/{product_id}"),
     ("get", "/api/inventory/reservations"),
     ("get", "/api/inventory/backorders"),
+    ("post", "/api/inventory/transfer"),
+    ("get", "/api/inventory/locations"),
     ("get", "/api/inventory/errors"),
     ("post", "/api/inventory/errors/{error_id}/resolve"),
     ("post", "/api/inventory/reconcile"),
