@@ -1,11 +1,12 @@
 """GROQ engine speed over 100k in-memory documents: queries per second for service queries,
 against groq-js (the reference implementation, under Node) on the same documents in the same run.
 
-Run: `python3 -m uv run python -m bench.groq_speed` (`--documents N` changes the dataset size,
-`--no-groq-js` skips the comparison). The dataset mixes the service's document types;
-`ListSource` narrows `*` by `_type` the way the lake's SQLite index does, so each figure includes
-that narrowing plus the full filter. groq-js gets the same documents as its `dataset` and runs
-each parsed query for the same time; both answers are compared before timing.
+Run: `python3 -m uv run stocksync bench groq-speed` (or `python -m bench.groq_speed`;
+`--documents N` changes the dataset size, `--no-groq-js` skips the comparison). The dataset
+mixes the service's document types; `ListSource` narrows `*` by `_type` the way the lake's
+SQLite index does, so each figure includes that narrowing plus the full filter. groq-js gets
+the same documents as its `dataset` and runs each parsed query for the same time; both answers
+are compared before timing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import random
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -202,12 +204,12 @@ def python_rate(
     return result, runs / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--documents", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=1.0, help="time spent per query")
     parser.add_argument("--no-groq-js", action="store_true", help="skip the groq-js comparison")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     documents = build_documents(args.documents)
     source = ListSource(documents)

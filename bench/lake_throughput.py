@@ -7,14 +7,15 @@ document, retried on a revision conflict. Figures:
 - `concurrent_distinct`: `concurrency` coroutines, each on its own document, `n` in total;
 - `concurrent_hot`: the same coroutines all on one document (conflicts and retries).
 
-Run `uv run python -m bench.lake_throughput [--n 2000] [--concurrency 16] [--data FILE]`;
+Run `uv run stocksync bench lake-throughput [--n 2000] [--concurrency 16] [--data FILE]`
+(or `python -m bench.lake_throughput`);
 it prints one JSON object with the figures taken in one run: `raw_sqlite` (the floor: a
 guarded read-modify-write in plain Python SQLite at the lake's durability, `raw_sqlite.py`,
 and the same with `synchronous=NORMAL` for scale), `inprocess` (the `Lake` called directly)
 and `http` (a `SanityClient` talking to `stocksync lake serve`, started as a separate process
 on 127.0.0.1), plus the ratios: `inprocess_to_raw` (sequential lake / raw at equal
-durability) and `inprocess_to_http`. `--profile` adds the top of a cProfile of the
-in-process sequential run, to show where the time goes.
+durability, awaited and through the synchronous API) and `inprocess_to_http`. `--profile`
+adds the top of a cProfile of the in-process sequential run, to show where the time goes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +187,9 @@ async def _main(
         path = Path(data) if data else Path(scratch) / "bench.sqlite3"
         raw_normal = run_raw(Path(scratch) / "raw-normal.sqlite3", n, synchronous="NORMAL")
         async with Lake(path) as lake:
-            raw, lake_sequential = await _interleaved(lake, Path(scratch) / "raw.sqlite3", n)
+            raw, lake_sequential, lake_sync = await _interleaved(
+                lake, Path(scratch) / "raw.sqlite3", n
+            )
             figures = await run_inprocess(lake, n, concurrency=concurrency)
             profiled = await _profile(lake, n) if profile else None
         result: dict[str, Any] = {
@@ -193,11 +197,16 @@ async def _main(
             "inprocess": {"data": str(path) if data else "temporary file", **figures},
             "inprocess_to_raw": {
                 "sequential": _ratio(lake_sequential, raw),
+                "sequential_sync": _ratio(lake_sync or {}, raw),
                 "concurrent_distinct": _ratio(figures["concurrent_distinct"], raw),
                 "lake_sequential": lake_sequential,
+                "lake_sequential_sync": lake_sync,
                 "note": "lake guarded patch (read + ifRevisionID patch) / raw guarded RMW, "
-                "both WAL + synchronous=FULL. sequential: one operation at a time, measured "
-                "in alternating rounds with raw so both see the same disk; "
+                "both WAL + synchronous=FULL. sequential: one awaited operation at a time "
+                "(the writer thread commits it; the event loop never waits on disk); "
+                "sequential_sync: the same through Lake.get_documents_sync/mutate_sync, "
+                "which commit on the calling thread (code without an event loop); both "
+                "measured in alternating rounds with raw so all see the same disk; "
                 "concurrent_distinct: `concurrency` writers on their own documents (the "
                 "lake commits queued writes together, each durable before it is answered) "
                 "against the same raw figure",
@@ -215,31 +224,62 @@ async def _main(
         return result
 
 
+def _guarded_patch_sync(lake: Any, doc_id: str) -> int:
+    """`_guarded_patch` through the lake's synchronous API, on the calling thread."""
+    attempts = 0
+    while True:
+        attempts += 1
+        (document,) = lake.get_documents_sync([doc_id])
+        if document is None:
+            raise LookupError(f"benchmark document {doc_id} disappeared")
+        try:
+            lake.mutate_sync(
+                [m.patch(doc_id, if_revision_id=document["_rev"], inc={"stock.onHand": 1})],
+                return_documents=False,
+            )
+        except RevisionConflict:
+            continue
+        return attempts
+
+
 async def _interleaved(
-    store: DocumentStore, raw_path: Path, n: int, rounds: int = 20
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Raw and lake sequential figures from alternating rounds of `n / rounds` operations:
-    an fsync's cost drifts with what else the disk does, and both sides share the drift."""
+    store: DocumentStore, raw_path: Path, n: int, rounds: int = 50
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """Raw, lake (awaited) and lake (synchronous API, when the store has one) sequential
+    figures from alternating rounds of `n / rounds` operations: an fsync's cost drifts
+    with what else the disk does, and all sides share the drift."""
     from bench.raw_sqlite import RawCounter
 
     doc_id = f"bench.{secrets.token_hex(4)}.interleaved"
     await store.mutate([m.create({"_id": doc_id, "_type": "benchProduct", "stock": {"onHand": 0}})])
     raw = RawCounter(raw_path)
-    lake_seconds = 0.0
+    has_sync = hasattr(store, "mutate_sync")
+    lake_seconds = sync_seconds = 0.0
+    per_round = max(1, n // rounds)
+
+    def sync_round() -> float:
+        # On a worker thread: the synchronous API refuses the event loop's thread.
+        started = time.perf_counter()
+        for _ in range(per_round):
+            _guarded_patch_sync(store, doc_id)
+        return time.perf_counter() - started
+
     try:
-        per_round = max(1, n // rounds)
         for _ in range(rounds):
             raw.run(per_round)
             started = time.perf_counter()
             for _ in range(per_round):
                 await _guarded_patch(store, doc_id)
             lake_seconds += time.perf_counter() - started
+            if has_sync:
+                sync_seconds += await asyncio.to_thread(sync_round)
         raw_figures = raw.figures()
     finally:
         raw.close()
         await store.mutate([m.delete(doc_id)])
     done = per_round * rounds
-    return raw_figures, _figures(done, lake_seconds, done)
+    sync = _figures(done, sync_seconds, done) if has_sync else None
+    return raw_figures, _figures(done, lake_seconds, done), sync
 
 
 async def _profile(store: DocumentStore, n: int) -> dict[str, list[str]]:
@@ -274,8 +314,8 @@ async def _profile(store: DocumentStore, n: int) -> dict[str, list[str]]:
     return {"event_loop_thread": top(loop_profile), "writer_thread": top(writer_profile)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="operations per scenario")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--data", default=None, help="lake file (default: a temporary one)")
@@ -283,7 +323,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="add a cProfile of the in-process run"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     figures = asyncio.run(
         _main(args.n, args.concurrency, args.data, not args.no_http, args.profile)
     )

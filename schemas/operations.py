@@ -220,6 +220,11 @@ class ReconcileResult(Model):
         description="Products whose stock fields cannot be read: skipped until an editor "
         "fixes the field named.",
     )
+    unquarantined: list[str] = Field(
+        default_factory=list,
+        description="Products quarantined before that read again: their quarantine errorLogs "
+        "were resolved (by `stocksync`), so health stops naming them.",
+    )
 
     @property
     def unsettled(self) -> bool:

@@ -2,7 +2,11 @@
 
 Mutations and document reads run on one writer thread that owns the lake's main connection,
 so coroutines never wait on disk or on another process's write lock inside the event loop,
-and writes of one `Lake` apply one at a time in call order. Queries run apart, each on its
+and writes of one `Lake` apply one at a time in call order. Synchronous code (a script, a
+CLI command, a worker thread) calls `get_documents_sync` / `mutate_sync` instead: they take
+the same connection's lock on the calling thread, between the writer thread's jobs, and
+skip the two thread switches an awaited call costs; they refuse to run on an event loop's
+thread, whose other coroutines an fsync would stall. Queries run apart, each on its
 own thread and read connection under a deadline (`query_threads.py`), so a slow query never
 holds up a write or a read by id. Several processes (or several `Lake`s) on one file are
 kept apart by SQLite's locks (see `storage.py`). The lake is always consistent: a query sees
@@ -14,6 +18,7 @@ its queries can run beside its writes like a real file's.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -69,7 +74,12 @@ class Lake:
         self._cache = DocumentCache()
         self._db: LakeDatabase | None = None
         self._closed = False
-        self._writer: WriterThread[MutationResult] = WriterThread(self._commit)
+        # Held by whoever uses the main connection: the writer thread, job by job, or a
+        # synchronous caller on its own thread.
+        self._write_lock = threading.Lock()
+        self._writer: WriterThread[MutationResult] = WriterThread(
+            self._commit, work_lock=self._write_lock
+        )
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         if path is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="lake-")
@@ -93,9 +103,9 @@ class Lake:
     # Plumbing ---------------------------------------------------------------------------
 
     def _database(self) -> LakeDatabase:
-        """The worker thread's connection, opened on first use."""
+        """The main connection, opened on first use; only used holding `_write_lock`."""
         if self._db is None:
-            self._db = LakeDatabase(self._file, self.dataset, durable=self._durable)
+            self._db = LakeDatabase(self._file, self.dataset, durable=self._durable, shared=True)
             self._schema_ready = True  # the other connections may open now
         return self._db
 
@@ -118,6 +128,21 @@ class Lake:
         self._queries.close()
         await self._writer.run(self._close_database)
         self._writer.stop()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    def close(self) -> None:
+        """`aclose` for synchronous code: runs the writes already queued, then closes."""
+        _refuse_on_event_loop("close")
+        if self._closed:
+            return
+        self._closed = True
+        self._feed.close()
+        self._queries.close()
+        self._writer.stop()
+        self._writer.join()
+        with self._write_lock:
+            self._close_database()
         if self._scratch is not None:
             self._scratch.cleanup()
 
@@ -146,13 +171,7 @@ class Lake:
     async def get_documents(
         self, ids: Sequence[str], *, include_all_versions: bool = False
     ) -> list[Document | None]:
-        # Refused up front, as the HTTP client must (ids are URL path segments), so both
-        # stores answer a malformed id the same way.
-        for doc_id in ids:
-            problem = id_problem(doc_id)
-            if problem is not None:
-                raise BadRequest(f"{doc_id!r}: {problem}")
-        wanted = list(ids)
+        wanted = _checked_ids(ids)
         if not include_all_versions and len(wanted) <= READ_BATCH and self._schema_ready:
             found = self._read_inline(wanted)
             if found is not None:
@@ -261,6 +280,64 @@ class Lake:
         self._feed.wake()
         return result
 
+    # Synchronous callers ------------------------------------------------------------------
+
+    def get_documents_sync(
+        self, ids: Sequence[str], *, include_all_versions: bool = False
+    ) -> list[Document | None]:
+        """`get_documents` for synchronous code, on the calling thread (see the module)."""
+        _refuse_on_event_loop("get_documents_sync")
+        wanted = _checked_ids(ids)
+        if not include_all_versions and len(wanted) <= READ_BATCH and self._schema_ready:
+            found = self._read_inline(wanted)
+            if found is not None:
+                return found
+        return self._run_here(
+            functools.partial(_read_documents, ids=wanted, all_versions=include_all_versions)
+        )
+
+    def mutate_sync(
+        self,
+        mutations: Sequence[Mutation],
+        *,
+        transaction_id: str | None = None,
+        return_documents: bool = True,
+        dry_run: bool = False,
+    ) -> MutationResult:
+        """`mutate` for synchronous code: the transaction runs and commits (fsync included)
+        on the calling thread, holding the main connection's lock; it waits for a batch the
+        writer thread is committing, and goes before writes still queued for it."""
+        _refuse_on_event_loop("mutate_sync")
+        batch = list(mutations)
+        if dry_run:
+            return self._run_here(
+                lambda db: run_transaction(
+                    db,
+                    self._cache,
+                    batch,
+                    now=self._clock(),
+                    transaction_id=transaction_id,
+                    return_documents=return_documents,
+                    dry_run=True,
+                )
+            )
+        request = TransactionRequest(batch, self._clock(), transaction_id, return_documents)
+        (outcome,) = self._run_here(lambda db: self._commit([request]))
+        self._feed.wake()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _run_here(self, work: Callable[[LakeDatabase], T]) -> T:
+        """`work` on the calling thread with the main connection."""
+        try:
+            with self._write_lock:
+                if self._closed:
+                    raise StoreUnavailable("the lake is closed")
+                return work(self._database())
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"lake database error: {exc}") from exc
+
     def _commit(self, requests: Sequence[TransactionRequest]) -> list[MutationResult | Exception]:
         """On the writer thread: the mutate calls queued together, in one commit."""
         return run_transactions(self._database(), self._cache, requests)
@@ -301,6 +378,23 @@ class Lake:
         subscription = self._feed.subscribe()
         await self._feed.ready()
         return subscription
+
+
+def _checked_ids(ids: Sequence[str]) -> list[str]:
+    # Refused up front, as the HTTP client must (ids are URL path segments), so both
+    # stores answer a malformed id the same way.
+    for doc_id in ids:
+        problem = id_problem(doc_id)
+        if problem is not None:
+            raise BadRequest(f"{doc_id!r}: {problem}")
+    return list(ids)
+
+
+def _refuse_on_event_loop(name: str) -> None:
+    if asyncio._get_running_loop() is not None:
+        raise RuntimeError(
+            f"Lake.{name} blocks on disk; on an event loop's thread await the async method"
+        )
 
 
 def _read_documents(

@@ -156,6 +156,14 @@ class LakeDatabase:
 
     def bodies(self, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
         """`id -> (seq, body)` for the ids that exist."""
+        if len(ids) == 1:
+            # The common case (a guarded write reads one document twice): one short statement.
+            doc_id = ids[0]
+            row = self.connection.execute(
+                "SELECT seq, body FROM documents WHERE dataset = ? AND id = ?",
+                (self.dataset, doc_id),
+            ).fetchone()
+            return {} if row is None else {doc_id: (row[0], row[1])}
         found: dict[str, tuple[int, str]] = {}
         for batch in _batches(list(dict.fromkeys(ids))):
             rows = self.connection.execute(
@@ -292,6 +300,15 @@ class LakeDatabase:
                 seq,
                 body if body is not None else dumps(document),
             ),
+        )
+
+    def rewrite(self, document: dict[str, Any], seq: int, body: str) -> None:
+        """Store a new version of a document already stored under the same `_type`: the
+        upsert in `put` rewrites every column, so every index entry of the row; this
+        touches only what changed."""
+        self.connection.execute(
+            "UPDATE documents SET seq = ?, body = ? WHERE dataset = ? AND id = ?",
+            (seq, body, self.dataset, document["_id"]),
         )
 
     def remove(self, doc_id: str) -> None:

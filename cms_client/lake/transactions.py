@@ -76,12 +76,17 @@ class _Working:
         self.touched: dict[str, list[int]] = {}
         #: The index of the mutation being applied.
         self.index = 0
+        #: id -> the stored `_type` before the transaction, for the ids that existed.
+        self.before_types: dict[str, Any] = {}
 
     def get(self, doc_id: str) -> Document | None:
         if doc_id not in self.docs:
             found = self.db.bodies([doc_id]).get(doc_id)
             self.before[doc_id] = found[1] if found else None
-            self.docs[doc_id] = json.loads(found[1]) if found else None
+            document = json.loads(found[1]) if found else None
+            self.docs[doc_id] = document
+            if document is not None:
+                self.before_types[doc_id] = document.get("_type")
         return self.docs[doc_id]
 
     def put(self, doc_id: str, document: Document | None) -> None:
@@ -417,11 +422,15 @@ def _apply(
         return result, (0, {})
     changes = _change_log(mutations, transaction.working, bodies)
     seq = db.record_transaction(revision, transaction.timestamp, changes)
+    before = transaction.working.before_types
     for doc_id, document in written.items():
-        if document is None:
+        body = bodies[doc_id]  # None exactly when the document was deleted
+        if document is None or body is None:
             db.remove(doc_id)
+        elif before.get(doc_id) == document["_type"]:
+            db.rewrite(document, seq, body=body)
         else:
-            db.put(document, seq, body=bodies[doc_id])
+            db.put(document, seq, body=body)
     return result, (seq, written)
 
 

@@ -115,6 +115,11 @@ class Inventory:
         self.reserve_groups: CommitGroups[ReserveCall, ReserveResult] = self._reserving.groups
         self.commit_groups: CommitGroups[CommitCall, CommitResult] = self._committing.groups
 
+    def watch_reclaimed_holds(self, callback: Callable[[list[str]], None] | None) -> None:
+        """`callback(session_ids)` after every reserve write that released overdue holds
+        to make room (called after the commit, on the event loop: it must not block)."""
+        self._ctx.holds_reclaimed = callback
+
     async def reserve(
         self,
         session_id: str,

@@ -51,6 +51,9 @@ class EngineContext:
         self.settings = executor.settings
         self.resolver = executor.resolver
         self.held_products: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        #: Told the session ids of overdue holds a reserve released, after its write
+        #: committed (`Inventory.watch_reclaimed_holds`).
+        self.holds_reclaimed: Callable[[list[str]], None] | None = None
 
     # -- planning helpers ----------------------------------------------------------------
 

@@ -18,14 +18,20 @@ from schemas.product import Quarantine
 from service.engine.errors import RetryLater
 from service.engine.model.plan import Plan
 from service.engine.operations.context import EngineContext
-from service.engine.paging import pages_by_id, strings_of
+from service.engine.paging import pages_by_id, rows_of, strings_of
 from service.engine.planners.reconcile import (
     ProductReconcile,
+    clear_quarantine_logs,
     negative_stock_log,
     plan_reconcile_product,
     quarantine_log,
+    quarantine_log_id,
 )
-from service.engine.queries import active_reservations_page, product_ids_page
+from service.engine.queries import (
+    OPEN_QUARANTINE_LOGS,
+    active_reservations_page,
+    product_ids_page,
+)
 from service.engine.unit_of_work.executor import Attempt, Executor
 
 ACTIVE_PAGE = 500
@@ -66,15 +72,18 @@ async def reconcile_ids(
     # products they touched show a later `_updatedAt` and are left for the next run.
     changed_after = executor.clock() - settings.reconcile_settle
     holds = await _holds_by_product(store)
+    open_logs = await _open_quarantine_logs(store)
     result = ReconcileResult()
     if product_ids is not None:
         size = settings.sweep_batch_size
         for start in range(0, len(product_ids), size):
             page = list(product_ids[start : start + size])
-            await _check(executor, page, holds, changed_after, result)
+            await _check(executor, page, holds, changed_after, result, open_logs)
         return result
     async for rows in pages_by_id(store, product_ids_page, page_size=settings.sweep_batch_size):
-        await _check(executor, [row["_id"] for row in rows], holds, changed_after, result)
+        await _check(
+            executor, [row["_id"] for row in rows], holds, changed_after, result, open_logs
+        )
     return result
 
 
@@ -84,6 +93,7 @@ async def _check(
     holds: dict[str, list[str]],
     changed_after: datetime,
     result: ReconcileResult,
+    open_logs: dict[str, list[str]],
 ) -> None:
     """Detect drift on one page of products (one read); repair each drifted product."""
     if not product_ids:
@@ -105,6 +115,8 @@ async def _check(
             result.quarantined.append(found.quarantine)
             await log_quarantine(executor, found.quarantine)
             continue
+        if product_id in open_logs and await _clear_quarantine(executor, open_logs.pop(product_id)):
+            result.unquarantined.append(product_id)
         if found.settling:
             result.settling.append(product_id)
             continue
@@ -144,10 +156,38 @@ async def log_quarantine(executor: Executor, quarantine: Quarantine) -> None:
     """The quarantine's errorLog, once per document and cause (`quarantine_log`)."""
 
     async def step(att: Attempt) -> Plan[str]:
+        await att.read([quarantine_log_id(quarantine)])
         return quarantine_log(Plan[str](att.snapshot, now=att.now, token=att.token), quarantine)
 
     with contextlib.suppress(RetryLater):  # the next run logs it
         await executor.run("log quarantine", step)
+
+
+async def _open_quarantine_logs(store: DocumentStore) -> dict[str, list[str]]:
+    """Unresolved quarantine logs by product."""
+    logs: dict[str, list[str]] = defaultdict(list)
+    for row in rows_of(await store.query(OPEN_QUARANTINE_LOGS, {})):
+        product_id = row.get("productId")
+        if isinstance(product_id, str) and isinstance(row.get("_id"), str):
+            logs[product_id].append(row["_id"])
+    return logs
+
+
+async def _clear_quarantine(executor: Executor, log_ids: list[str]) -> bool:
+    """Resolve a product's quarantine logs now that it reads again; False when nothing
+    was resolved (already resolved, or the store kept refusing: the next run tries again)."""
+
+    async def step(att: Attempt) -> Plan[list[str]]:
+        await att.read(log_ids)
+        return clear_quarantine_logs(
+            Plan[list[str]](att.snapshot, now=att.now, token=att.token), log_ids
+        )
+
+    try:
+        resolved: list[str] = await executor.run("resolve quarantine", step)
+    except RetryLater:
+        return False
+    return bool(resolved)
 
 
 async def _log_negative(executor: Executor, title: str, outcome: ProductReconcile) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from cms_client.store import MutationResult
 from schemas.base import format_timestamp
 from schemas.ids import reservation_id
 from schemas.operations import LineRequest, ReserveRequest, ReserveResult
@@ -104,7 +105,7 @@ class Reserving:
         outcomes: list[ReserveOutcome] = await ctx.executor.run(
             "reserve",
             step,
-            after_write=ctx.remember_holds,
+            after_write=self._after_write,
             lock=[*(call.reservation_id for call in calls), *products],
             warm=True,
             # Refusals need no write slot (a hint: a write still waits in the store).
@@ -117,6 +118,24 @@ class Reserving:
         else:
             self._short_groups.pop(key, None)
         return outcomes
+
+    def _after_write(self, plan: Plan[Any], result: MutationResult) -> None:
+        """Learn the holds' products, and pass on the overdue holds this write released:
+        a reserve writes a hold as expired only when it reclaimed it (whichever member of
+        the batch did, even one that still failed)."""
+        ctx = self.ctx
+        ctx.remember_holds(plan, result)
+        if ctx.holds_reclaimed is None:
+            return
+        reclaimed = [
+            session
+            for doc in result.documents().values()
+            if doc.get("_type") == "stockReservation"
+            and doc.get("status") == "expired"
+            and isinstance(session := doc.get("sessionId"), str)
+        ]
+        if reclaimed:
+            ctx.holds_reclaimed(reclaimed)
 
     async def _before_batch(self, key: str) -> None:
         """Wait for the next write slot before sealing the batch, so the batch reads fresh

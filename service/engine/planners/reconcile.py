@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from schemas.base import format_timestamp
+from schemas.ids import error_id_for_key
 from schemas.operations import CellDrift
 from schemas.product import Quarantine
 from service.engine.model.holds import load_reservation
@@ -238,10 +240,19 @@ def negative_stock_log(plan: Plan[str], title: str, outcome: ProductReconcile) -
     return plan.succeed(log_id)
 
 
+def quarantine_log_id(quarantine: Quarantine) -> str:
+    """The one errorLog of a document and cause (`quarantine_log`)."""
+    return error_id_for_key(
+        f"quarantine:{quarantine.product_id}:{quarantine.field}:{quarantine.reason}"
+    )
+
+
 def quarantine_log(plan: Plan[str], quarantine: Quarantine) -> Plan[str]:
     """One errorLog per document and cause: its id comes from the product and the field and
-    reason, so every later run (and every route that meets it) finds it already there."""
-    plan.log_error(
+    reason, so every later run (and every route that meets it) finds it already there. A log
+    resolved when the product read again is reopened if the same cause comes back (the plan
+    must have read it: `quarantine_log_id`)."""
+    log_id = plan.log_error(
         "stock_validation",
         "high",
         f"{quarantine.title}: {quarantine.field} {quarantine.reason}. stocksync skips this "
@@ -250,4 +261,28 @@ def quarantine_log(plan: Plan[str], quarantine: Quarantine) -> Plan[str]:
         product_id=quarantine.product_id,
         dedupe_key=f"quarantine:{quarantine.product_id}:{quarantine.field}:{quarantine.reason}",
     )
+    existing = plan.snapshot.get(log_id)
+    if existing is not None and existing.get("resolved") is True:
+        plan.update(log_id, {"resolved": False, "reopenedAt": format_timestamp(plan.now)})
     return plan.succeed(quarantine.product_id)
+
+
+def clear_quarantine_logs(plan: Plan[list[str]], log_ids: Sequence[str]) -> Plan[list[str]]:
+    """Resolve the unresolved quarantine logs among `log_ids` (read by the plan): their
+    product reads again. Returns the ids resolved."""
+    resolved: list[str] = []
+    for log_id in log_ids:
+        doc = plan.snapshot.get(log_id)
+        if doc is None or doc.get("resolved") is True:
+            continue
+        plan.update(
+            log_id,
+            {
+                "resolved": True,
+                "resolvedAt": format_timestamp(plan.now),
+                "resolvedBy": "stocksync",
+                "resolutionNote": "the product's stock fields read again (reconcile)",
+            },
+        )
+        resolved.append(log_id)
+    return plan.succeed(resolved)

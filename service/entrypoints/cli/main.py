@@ -12,12 +12,14 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from service.config import ServiceSettings
-    from service.engine import Inventory
+    from service.engine import CleanupReport, Inventory
+    from service.integrations.stripe.session_expiry import SessionsEnded
 
 DEFAULT_LAKE_FILE = "data/lake.sqlite3"
 
@@ -104,6 +106,21 @@ def _bench_flash_sale(args: argparse.Namespace) -> int:
     print(json.dumps(report, indent=2))
     runs = [report[key] for key in ("coalesce_off", "coalesce_on") if key in report] or [report]
     return 1 if any(run["oversold"] for run in runs) else 0
+
+
+def _bench_module(args: argparse.Namespace) -> int:
+    """`stocksync bench lake-throughput|groq-speed ...`: the bench module's own options."""
+    try:
+        if args.bench_command == "lake-throughput":
+            from bench.lake_throughput import main as run_bench
+        else:
+            from bench.groq_speed import main as run_bench
+    except ImportError as exc:
+        raise SystemExit(
+            f"stocksync: the benchmarks run from a checkout of the repository ({exc})"
+        ) from None
+    run_bench(args.bench_args, prog=f"stocksync bench {args.bench_command}")
+    return 0
 
 
 def _bench_stock_stream(args: argparse.Namespace) -> int:
@@ -341,10 +358,44 @@ def _run_job(args: argparse.Namespace, job: Callable[[Inventory], Awaitable[_Job
     return report.exit_code
 
 
-def _cleanup(args: argparse.Namespace) -> int:
-    from service.engine import run_cleanup
+@dataclass(frozen=True)
+class _CleanupRun:
+    """`stocksync cleanup`'s report: the cleanup's, plus what Stripe did with the sessions."""
 
-    return _run_job(args, run_cleanup)
+    cleanup: CleanupReport
+    sessions: SessionsEnded
+
+    @property
+    def exit_code(self) -> int:
+        # A session Stripe would not expire is recorded as an errorLog; no later run retries
+        # it (its hold has ended), so it is not "left for the next run".
+        return self.cleanup.exit_code
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {**self.cleanup.to_json_dict(), "checkoutSessions": self.sessions.to_json_dict()}
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    """Expire overdue holds (and their Checkout Sessions, with STRIPE_SECRET_KEY), purge."""
+    from service.engine import run_cleanup
+    from service.integrations.stripe.gateway import gateway_for
+    from service.integrations.stripe.session_expiry import end_checkout_sessions
+
+    settings = _settings(args)
+    key = settings.stripe_secret_key
+
+    async def job(inventory: Inventory) -> _CleanupRun:
+        report = await run_cleanup(inventory)
+        # After the store writes, never inside them; only when a hold actually expired.
+        gateway = gateway_for(key.get_secret_value() if key else None, settings.stripe_api_base)
+        try:
+            ended = await end_checkout_sessions(gateway, inventory, report.expired)
+        finally:
+            if gateway is not None:
+                await gateway.aclose()
+        return _CleanupRun(report, ended)
+
+    return _run_job(args, job)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -510,6 +561,22 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--rows", type=int, default=10_000, help="rows in the import file")
     imports.add_argument("--rate", type=float, default=25.0, help="mutations per second")
     imports.set_defaults(handler=_bench_stock_import)
+    for name, summary in (
+        (
+            "lake-throughput",
+            "guarded patches per second: the lake (awaited, synchronous, over HTTP) against "
+            "raw SQLite at equal durability, in one run (--help for its options)",
+        ),
+        (
+            "groq-speed",
+            "GROQ queries per second over 100k documents against groq-js under Node, "
+            "in one run (--help for its options)",
+        ),
+    ):
+        # The module parses its own options (including --help): everything after the name.
+        passthrough = benchmarks.add_parser(name, help=summary, add_help=False, prefix_chars="\0")
+        passthrough.add_argument("bench_args", nargs=argparse.REMAINDER)
+        passthrough.set_defaults(handler=_bench_module)
     return parser
 
 

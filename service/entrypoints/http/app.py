@@ -26,10 +26,12 @@ from service.entrypoints.http.middleware import BodyLimitMiddleware, CatchAllMid
 from service.entrypoints.http.offline_docs import install_offline_docs
 from service.entrypoints.http.request_log import RequestLogMiddleware
 from service.entrypoints.http.routers import api_routers
+from service.entrypoints.http.stripe_client import app_stripe_gateway
 from service.entrypoints.http.tracing import install_tracing
 from service.entrypoints.rate_limits import Limit, TokenBuckets
 from service.integrations.alerts.after_response import AfterResponseMiddleware
 from service.integrations.sanity.stock_feed import StockFeed, upstream_for
+from service.integrations.stripe.session_expiry import BackgroundSessionExpiry
 from service.integrations.stripe.signature import STRIPE_EVENT_MAX_BYTES
 
 logger = logging.getLogger("stocksync")
@@ -139,9 +141,22 @@ def create_app(
             stock_feed=feed,
             sleep=pause,
         )
+        services = app.state.services
+
+        async def backoff(seconds: float) -> None:
+            # Looked up at each wait: tests swap the engine's sleep after startup.
+            await services.inventory.executor.sleep(seconds)
+
+        expiry = BackgroundSessionExpiry(
+            lambda: app_stripe_gateway(app, services), runtime.inventory, sleep=backoff
+        )
+        app.state.session_expiry = expiry
+        runtime.inventory.watch_reclaimed_holds(expiry.schedule)
         try:
             yield
         finally:
+            runtime.inventory.watch_reclaimed_holds(None)
+            await expiry.drain()
             # Built on the first Stripe lookup (service.entrypoints.http.webhooks), if there was
             # one.
             gateway = getattr(app.state, "stripe_gateway", None)

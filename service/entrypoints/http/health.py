@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
 from cms_client.errors import RateLimited, StoreUnavailable
 from cms_client.errors import Unauthorized as StoreUnauthorized
@@ -15,6 +16,8 @@ from service.entrypoints.http.base_models import ResponseModel
 from service.entrypoints.http.error_handlers import store_unavailable
 from service.entrypoints.http.error_responses import error_responses
 from service.entrypoints.http.security import Cron
+from service.entrypoints.http.stripe_client import stripe_gateway
+from service.integrations.stripe.session_expiry import SessionsEnded, end_checkout_sessions
 from service.read_models.health import HealthReport, check_health
 
 router = APIRouter(prefix="/api", tags=["health"])
@@ -31,6 +34,10 @@ class Liveness(ResponseModel):
 class CleanupResponse(ResponseModel):
     message: str = "Cleanup completed successfully"
     cleanup: CleanupReport
+    checkout_sessions: SessionsEnded = Field(
+        description="The Checkout Sessions of the expired holds, expired at Stripe "
+        "(with STRIPE_SECRET_KEY)."
+    )
     health_check: HealthReport
     timestamp: Timestamp
 
@@ -76,8 +83,19 @@ async def inventory_health(services: ServicesDep) -> HealthReport:
     summary="Run cleanup (expire overdue holds, purge old records), then check health",
     responses=error_responses(401, 503),
 )
-async def inventory_cleanup(services: ServicesDep, caller: Cron) -> CleanupResponse:
+async def inventory_cleanup(
+    request: Request, services: ServicesDep, caller: Cron
+) -> CleanupResponse:
     cleanup = await run_cleanup(services.inventory)
+    ended = await end_checkout_sessions(
+        stripe_gateway(request, services),
+        services.inventory,
+        cleanup.expired,
+        sleep=services.inventory.executor.sleep,
+    )
     return CleanupResponse(
-        cleanup=cleanup, health_check=await _health(services), timestamp=services.clock()
+        cleanup=cleanup,
+        checkout_sessions=ended,
+        health_check=await _health(services),
+        timestamp=services.clock(),
     )

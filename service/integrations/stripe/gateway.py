@@ -54,6 +54,14 @@ class StripeGateway(Protocol):
 REQUEST_TIMEOUT = 10.0
 
 
+def gateway_for(secret_key: str | None, api_base: str | None) -> StripeApiGateway | None:
+    """The Stripe API gateway for `STRIPE_SECRET_KEY` at `STRIPE_API_BASE`; None without a
+    key (nothing is asked of Stripe)."""
+    if secret_key is None:
+        return None
+    return StripeApiGateway(secret_key, api_base=api_base)
+
+
 class StripeApiGateway:
     """`StripeGateway` over the Stripe API with the secret key `api_key`, at `api_base`
     (`STRIPE_API_BASE`; Stripe's own API when None)."""

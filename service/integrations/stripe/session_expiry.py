@@ -9,13 +9,19 @@ is fine (Stripe answers 400: nothing to do); Stripe failures are retried with te
 customer can still pay, and that payment is then a late commit (or a recorded shortfall).
 Only Checkout Session ids (`cs_...`) are expired: a hold a storefront keeps under its own
 cart id names no session.
+
+Every way a hold ends goes through `end_checkout_sessions`, always after the store write
+that ended it (never inside a transaction): the release API and the cleanup jobs (cron
+route, staff route, `stocksync cleanup`) wait for it and report it; a reserve that reclaims
+overdue holds hands their sessions to `BackgroundSessionExpiry`, so the buyer's answer does
+not wait on Stripe.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from pydantic import Field
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -79,6 +85,49 @@ async def end_checkout_sessions(
             continue
         (report.expired if outcome == "expired" else report.already_ended).append(session_id)
     return report
+
+
+class BackgroundSessionExpiry:
+    """Expires the sessions of holds ended inside another operation (a reserve reclaiming
+    overdue holds) as tasks of their own, after that operation's write; `drain` waits for
+    the ones still running (a process stopping)."""
+
+    def __init__(
+        self,
+        gateway: Callable[[], StripeGateway | None],
+        inventory: Inventory,
+        *,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self._gateway = gateway
+        self._inventory = inventory
+        self._sleep = sleep
+        self._tasks: set[asyncio.Task[SessionsEnded]] = set()
+
+    def schedule(self, session_ids: Sequence[str]) -> None:
+        """Start expiring these sessions (only `cs_` ids; nothing without a Stripe key)."""
+        wanted = [sid for sid in session_ids if sid.startswith(SESSION_PREFIX)]
+        if not wanted:
+            return
+        gateway = self._gateway()
+        if gateway is None:
+            return
+        task = asyncio.get_running_loop().create_task(
+            end_checkout_sessions(gateway, self._inventory, wanted, sleep=self._sleep)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[SessionsEnded]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Stripe failures are recorded by `end_checkout_sessions`; this is the store
+            # failing to take that record.
+            log.error("expiring reclaimed holds' sessions failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
 async def _expire(gateway: StripeGateway, session_id: str, sleep: Sleep | None) -> str:

@@ -17,7 +17,10 @@ from service.engine.inventory import Inventory
 from service.engine.operations.housekeeping import EXIT_QUARANTINED, EXIT_UNSETTLED
 from service.entrypoints.cli.demo import CATALOGUE, seed_catalogue
 from service.entrypoints.cli.main import main
+from tests.integrations.stripe import stripe_fixtures as sf
 from tests.support.clock import ManualClock
+from tests.support.stripe.fake import FakeStripe
+from tests.support.stripe.server import serve
 
 
 def prepare(path: Path) -> None:
@@ -161,3 +164,26 @@ async def test_the_demo_never_seeds_a_dataset_that_has_products(clock: ManualClo
         await lake.mutate([{"create": {"_id": "mine", "_type": "product", "title": "Mine"}}])
         assert await seed_catalogue(lake, Inventory(lake, clock=clock)) is False
         assert await lake.query('count(*[_type == "product"])') == 1
+
+
+def test_cleanup_expires_the_checkout_sessions_of_the_holds_it_expires(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    fake = FakeStripe(api_key=sf.STRIPE_KEY)
+    fake.create_session("cs_abandoned")
+    data = tmp_path / "lake.sqlite3"
+    prepare(data)
+    with serve(fake) as base:
+        monkeypatch.setenv("STRIPE_SECRET_KEY", sf.STRIPE_KEY)
+        monkeypatch.setenv("STRIPE_API_BASE", base)
+        assert main(["cleanup", "--data", str(data)]) == 0
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["expired"] == ["cs_abandoned"]
+    assert report["checkoutSessions"] == {
+        "expired": ["cs_abandoned"],
+        "alreadyEnded": [],
+        "failed": [],
+    }
+    assert fake.sessions["cs_abandoned"]["status"] == "expired"
+    assert [c.path for c in fake.calls("POST")] == ["/v1/checkout/sessions/cs_abandoned/expire"]

@@ -5,7 +5,8 @@ what the good products answer.
 One app (console signed in, every key set) over the demo catalogue; each example replaces
 one product document with a generated one and walks the routes that read products: stock
 status (GET and POST), reserve and adjust of it, reconcile, the Sanity webhook (signed), the
-console overview, list and product page.
+staff reads (reorder, export, analytics, backorders, history, health), the console overview,
+list and product page.
 """
 
 from __future__ import annotations
@@ -86,6 +87,14 @@ async def test_no_document_a_studio_can_save_gets_a_5xx_anywhere(
                     "idempotency-key": f"fuzz-{stamp}",
                 },
             ),
+            # Reads added since (reorder, export, analytics, backorders, history, health):
+            # the odd document is skipped or shown as text, never a 5xx.
+            await console.client.get("/api/inventory/reorder", headers=staff),
+            await console.client.get("/api/inventory/export", headers=staff),
+            await console.client.get("/api/inventory/analytics", headers=staff),
+            await console.client.get("/api/inventory/backorders", headers=staff),
+            await console.client.get(f"/api/inventory/history/{ODD}", headers=staff),
+            await console.client.get("/api/inventory-health"),
             await console.get("/console"),
             await console.get("/console/products"),
             await console.get(f"/console/products/{ODD}"),

@@ -145,3 +145,40 @@ async def test_a_clean_reconcile_exits_zero(client: httpx.AsyncClient, clock: Ma
     clock.advance(minutes=5)
     response = await client.post("/api/inventory/reconcile", headers=ADMIN)
     assert ReconcileReport.model_validate(response.json()).exit_code == EXIT_OK
+
+
+async def test_a_fixed_product_leaves_health_and_a_relapse_is_named_again(
+    client: httpx.AsyncClient, store: SwitchableStore, clock: ManualClock, catalogue: None
+) -> None:
+    """The quarantine log is resolved by the first reconcile that reads the product again
+    (health stops naming it, nobody has to resolve it by hand); the same cause coming back
+    reopens that one log."""
+    await add_odd(store, "fraction")
+    clock.advance(minutes=5)
+    await client.post("/api/inventory/reconcile", headers=ADMIN)
+    assert (await client.get("/api/inventory-health")).json()["metrics"]["quarantined"] == [ODD]
+
+    await store.mutate([m.patch(ODD, set={"stockQuantity": 5})])  # an editor fixes it
+    clock.advance(minutes=5)
+    fixed = (await client.post("/api/inventory/reconcile", headers=ADMIN)).json()
+    assert fixed["reconcile"]["unquarantined"] == [ODD]
+    assert fixed["reconcile"]["quarantined"] == []
+    assert ReconcileReport.model_validate(fixed).exit_code == EXIT_OK
+    health = (await client.get("/api/inventory-health")).json()
+    assert health["metrics"]["quarantined"] == []
+    (log,) = await store.query(
+        '*[_type == "errorLog" && productId == $p]', {"p": ODD}, perspective="raw"
+    )
+    assert log["resolved"] is True and log["resolvedBy"] == "stocksync"
+    again = (await client.post("/api/inventory/reconcile", headers=ADMIN)).json()
+    assert again["reconcile"]["unquarantined"] == []
+
+    await store.mutate([m.patch(ODD, set={"stockQuantity": 5.5})])  # and breaks it again
+    clock.advance(minutes=5)
+    relapse = (await client.post("/api/inventory/reconcile", headers=ADMIN)).json()
+    assert [q["productId"] for q in relapse["reconcile"]["quarantined"]] == [ODD]
+    assert (await client.get("/api/inventory-health")).json()["metrics"]["quarantined"] == [ODD]
+    logs = await store.query(
+        '*[_type == "errorLog" && productId == $p]', {"p": ODD}, perspective="raw"
+    )
+    assert isinstance(logs, list) and len(logs) == 1 and logs[0]["resolved"] is False

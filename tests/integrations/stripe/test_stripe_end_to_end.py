@@ -171,3 +171,86 @@ async def test_without_the_secret_key_nothing_is_asked_of_stripe(
         )
         assert released.status_code == 200
     assert fake.requests == []
+
+
+# -- holds ended elsewhere end their sessions too ---------------------------------------------
+
+
+async def abandoned_hold(shop: Shop, fake: FakeStripe, quantity: int) -> str:
+    """A session whose hold of `quantity` railcams went overdue two hours ago."""
+    session: str = fake.create_session()["id"]
+    await shop.reserve(session, {"productId": "railcam", "quantity": quantity})
+    shop.clock.advance(hours=2)
+    return session
+
+
+async def test_a_reserve_that_reclaims_an_overdue_hold_expires_its_checkout_session(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    abandoned = await abandoned_hold(shop_on_fake, fake, 5)
+    newcomer = fake.create_session()["id"]
+
+    await shop_on_fake.reserve(newcomer, {"productId": "railcam", "quantity": 1})
+    # The buyer's answer does not wait for Stripe; the expiry runs right after it.
+    await shop_on_fake.app.state.session_expiry.drain()
+
+    assert fake.sessions[abandoned]["status"] == "expired"
+    assert fake.sessions[newcomer]["status"] == "open"
+    assert [c.path for c in fake.calls("POST")] == [f"/v1/checkout/sessions/{abandoned}/expire"]
+    assert await shop_on_fake.status(abandoned) == "expired"
+    assert await shop_on_fake.counters() == (5, 1)
+
+
+async def test_a_reserve_that_reclaims_and_still_fails_expires_the_reclaimed_session(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    abandoned = await abandoned_hold(shop_on_fake, fake, 3)
+    live = fake.create_session()["id"]
+    await shop_on_fake.reserve(live, {"productId": "railcam", "quantity": 2})
+    greedy = fake.create_session()["id"]
+
+    refused = await shop_on_fake.client.post(
+        "/api/reserve-stock",
+        json={"sessionId": greedy, "operations": [{"productId": "railcam", "quantity": 4}]},
+        headers=STOREFRONT,
+    )
+    await shop_on_fake.app.state.session_expiry.drain()
+
+    assert refused.status_code == 409, refused.text
+    assert await shop_on_fake.status(abandoned) == "expired"
+    assert fake.sessions[abandoned]["status"] == "expired"
+    assert fake.sessions[live]["status"] == "open"
+    assert await shop_on_fake.counters() == (5, 2)
+
+
+async def test_a_reclaimed_holds_session_stripe_will_not_expire_is_recorded(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    abandoned = await abandoned_hold(shop_on_fake, fake, 5)
+    fake.fail_next(503, count=3)
+
+    await shop_on_fake.reserve(fake.create_session()["id"], {"productId": "railcam", "quantity": 1})
+    await shop_on_fake.app.state.session_expiry.drain()
+
+    assert len(fake.calls("POST")) == 3
+    assert fake.sessions[abandoned]["status"] == "open"
+    (log,) = await shop_on_fake.error_logs()
+    assert abandoned in log["message"] and log["severity"] == "medium"
+
+
+async def test_the_staff_cleanup_route_expires_the_sessions_of_the_holds_it_expires(
+    shop_on_fake: Shop, stripe_server: tuple[FakeStripe, str]
+) -> None:
+    fake, _ = stripe_server
+    session = await abandoned_hold(shop_on_fake, fake, 1)
+
+    swept = await shop_on_fake.client.post("/api/inventory-health", headers=CRON)
+
+    assert swept.status_code == 200, swept.text
+    body = swept.json()
+    assert body["cleanup"]["expired"] == [session]
+    assert body["checkoutSessions"] == {"expired": [session], "alreadyEnded": [], "failed": []}
+    assert fake.sessions[session]["status"] == "expired"
