@@ -11,7 +11,6 @@ saying nothing happened; the state is exactly one effect. Before, every case ans
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -26,13 +25,6 @@ from tests.faults.world import World
 from tests.support.clock import ManualClock
 
 LOSSES = {"drop": Fault.COMMIT_THEN_DROP, "error": Fault.COMMIT_THEN_ERROR}
-
-
-@pytest.fixture
-async def lake(clock: ManualClock) -> AsyncIterator[Lake]:
-    store = Lake(None, clock=clock)
-    yield store
-    await store.aclose()
 
 
 def lose_every_mutate_answer(world: World, fault: Fault) -> None:
