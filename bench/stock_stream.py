@@ -65,6 +65,11 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def _address(n: int) -> str:
+    """A documentation address (RFC 5737 TEST-NET-2) per subscriber."""
+    return f"198.51.{n // 250}.{n % 250 + 1}"
+
+
 class Subscriber:
     """One stream's reader: the arrival time of every `stock` event, in order."""
 
@@ -73,8 +78,13 @@ class Subscriber:
         self.ready = asyncio.Event()
         self.changed = asyncio.Event()
 
-    async def run(self, http: httpx.AsyncClient, url: str) -> None:
-        async with http.stream("GET", url, params={"productIds": PRODUCT}) as response:
+    async def run(self, http: httpx.AsyncClient, url: str, address: str) -> None:
+        # Each subscriber stands for a shopper's browser, so it comes from its own address
+        # (the public routes are rate-limited per address, README "Rate limits").
+        headers = {"x-forwarded-for": address}
+        async with http.stream(
+            "GET", url, params={"productIds": PRODUCT}, headers=headers
+        ) as response:
             response.raise_for_status()
             name = ""
             async for line in response.aiter_lines():
@@ -97,10 +107,23 @@ async def _measure(options: StreamBenchOptions, writer: str, reader: str, key: s
         httpx.AsyncClient(base_url=reader, limits=limits, timeout=timeout) as streams,
         httpx.AsyncClient(base_url=writer, timeout=30.0) as api,
     ):
-        tasks = [asyncio.create_task(sub.run(streams, "/api/stock-stream")) for sub in subscribers]
+        tasks = [
+            asyncio.create_task(sub.run(streams, "/api/stock-stream", _address(n)))
+            for n, sub in enumerate(subscribers)
+        ]
         try:
             async with asyncio.timeout(60):
-                await asyncio.gather(*(sub.ready.wait() for sub in subscribers))
+                ready: asyncio.Future[Any] = asyncio.ensure_future(
+                    asyncio.gather(*(sub.ready.wait() for sub in subscribers))
+                )
+                watched: list[asyncio.Future[Any]] = [ready, *tasks]
+                # A stream refused at the start (say 429) ends its task: report it, not a hang.
+                await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+                if not ready.done():
+                    ready.cancel()
+                    ended = next(task for task in tasks if task.done())
+                    ended.result()
+                    raise RuntimeError("a stock stream ended before its snapshot")
             delays: list[float] = []
             missed = 0
             headers = {"Authorization": f"Bearer {key}"}

@@ -219,14 +219,16 @@ class ServiceSettings(BaseSettings):
     )
     rate_limit_storefront_per_second: float = _env(
         "STOCKSYNC_RATE_LIMIT_STOREFRONT_PER_SECOND",
-        10.0,
+        # One key carries every shopper of a storefront: the default admits a flash sale's
+        # burst and catches a loop (README "Rate limits").
+        100.0,
         "Requests per second one storefront key may make to the storefront routes (reserve, "
         "release, POST stock-status, fulfill), counted per instance; 0: no limit.",
         ge=0,
     )
     rate_limit_storefront_burst: int = _env(
         "STOCKSYNC_RATE_LIMIT_STOREFRONT_BURST",
-        20,
+        400,
         "Requests a storefront key may make at once before the per-second rate applies.",
         ge=1,
     )

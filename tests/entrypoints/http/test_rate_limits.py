@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +45,19 @@ async def test_a_storefront_key_in_a_loop_gets_429_with_retry_after(
         # Refilled after the advised wait.
         clock.advance(seconds=1)
         assert (await reserve(client, 5, STOREFRONT)).status_code == 200
+
+
+async def test_the_default_storefront_limit_admits_a_flash_sale_burst(
+    open_client: Callable[..., Any], catalogue: None
+) -> None:
+    """One storefront key carries every shopper: 400 buyers at once on one instance are all
+    answered (sold or refused for stock), none told to come back later."""
+    async with open_client(**KEYS) as client:
+        answers = await asyncio.gather(*(reserve(client, n, STOREFRONT) for n in range(400)))
+        codes = Counter(a.status_code for a in answers)
+        assert 429 not in codes, codes
+        assert set(codes) <= {200, 409}
+        assert codes[200] >= 1
 
 
 async def test_public_stock_status_is_limited_per_address(
