@@ -167,3 +167,17 @@ def test_a_snapshot_finds_each_products_drafts_and_versions_also_after_more_are_
     view = snapshot.with_docs([{"_id": "drafts.p2", "_type": "product"}])
     assert [d["_id"] for d in view.copies_of("p2")] == ["drafts.p2", "versions.r1.p2"]
     assert [d["_id"] for d in snapshot.copies_of("p2")] == ["versions.r1.p2"]
+
+
+def test_a_snapshot_lists_its_stock_locations_also_after_more_are_read() -> None:
+    from service.engine.model.snapshot import Snapshot
+
+    snapshot = Snapshot.of(
+        [{"_id": "p1", "_type": "product"}, {"_id": "loc-a", "_type": "stockLocation"}]
+    )
+    assert snapshot.location_ids() == ["loc-a"]
+    snapshot.absorb(["loc-b"], [{"_id": "loc-b", "_type": "stockLocation"}])
+    assert snapshot.location_ids() == ["loc-a", "loc-b"]
+    view = snapshot.with_docs([{"_id": "loc-c", "_type": "stockLocation"}])
+    assert view.location_ids() == ["loc-a", "loc-b", "loc-c"]
+    assert snapshot.location_ids() == ["loc-a", "loc-b"]

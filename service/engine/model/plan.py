@@ -25,7 +25,6 @@ from schemas.ledger import (
     LedgerEntryType,
     LocationChange,
 )
-from schemas.locations import LOCATION_TYPE
 from schemas.product import Quarantine
 from schemas.records import ErrorLog, ErrorType, Severity
 from service.engine.errors import InventoryError, ProductQuarantined
@@ -67,8 +66,7 @@ class Plan(Generic[R]):
             else:
                 sites = {
                     ref: site_of(ref, self.snapshot.get(ref))
-                    for ref in self.snapshot.docs
-                    if self.snapshot.docs[ref].get("_type") == LOCATION_TYPE
+                    for ref in self.snapshot.location_ids()
                 }
                 try:
                     stock = ProductStock(doc, self.snapshot.copies_of(product_id), sites)

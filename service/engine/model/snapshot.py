@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cms_client.ids import is_published, published_id
 from cms_client.store import Document
+from schemas.locations import LOCATION_TYPE
 
 
 @dataclass
@@ -24,6 +25,10 @@ class Snapshot:
     #: plan over N products (a 10,000-row import) scanned every document N times.
     _copies: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
     _copies_of_count: int = field(default=-1, repr=False, compare=False)
+    #: Ids of the stock location documents read, indexed the same way (a plan over N
+    #: products needs them for each product).
+    _locations: list[str] = field(default_factory=list, repr=False, compare=False)
+    _locations_count: int = field(default=-1, repr=False, compare=False)
 
     @classmethod
     def of(cls, docs: Iterable[Document], *, missing: Iterable[str] = ()) -> Snapshot:
@@ -72,3 +77,12 @@ class Snapshot:
                 ids.sort()
             self._copies, self._copies_of_count = index, len(self.docs)
         return [self.docs[other_id] for other_id in self._copies.get(doc_id, ())]
+
+    def location_ids(self) -> list[str]:
+        """Ids of the `stockLocation` documents read (their content is read where used)."""
+        if self._locations_count != len(self.docs):
+            self._locations = [
+                doc_id for doc_id, doc in self.docs.items() if doc.get("_type") == LOCATION_TYPE
+            ]
+            self._locations_count = len(self.docs)
+        return self._locations
