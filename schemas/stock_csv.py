@@ -110,6 +110,9 @@ class ImportRow(Model):
     )
     size: str | None = None
     variant_key: str | None = None
+    location: str | None = Field(
+        default=None, description="A stock location's slug: the row counts at that location."
+    )
     set_to: int | None = None
     delta: int | None = None
     reason: AdjustReason | None = None
@@ -133,7 +136,7 @@ class ParsedImport(Model):
 
 def _header_index(header: Sequence[str]) -> dict[str, int]:
     known = {name.casefold(): name for name in (*EXPORT_COLUMNS, *PURCHASE_ORDER_COLUMNS)}
-    known.update({"setto": "setTo", "note": "note"})
+    known.update({"setto": "setTo", "note": "note", "location": "location"})
     index: dict[str, int] = {}
     for position, raw in enumerate(header):
         name = known.get(raw.strip().lstrip("\ufeff").strip().casefold())
@@ -171,6 +174,7 @@ def _read_row(
         ("documentId", document_id or ""),
         ("size", cell("size")),
         ("variantKey", cell("variantKey")),
+        ("location", cell("location")),
         ("reference", cell("reference")),
     ):
         if len(value) > MAX_NAME_LENGTH:
@@ -217,6 +221,7 @@ def _read_row(
         document_id=document_id[:MAX_NAME_LENGTH] if document_id else None,
         size=cell("size")[:MAX_NAME_LENGTH] or None,
         variant_key=cell("variantKey")[:MAX_NAME_LENGTH] or None,
+        location=cell("location")[:MAX_NAME_LENGTH] or None,
         set_to=set_to,
         delta=delta,
         reason=reason,
@@ -231,7 +236,8 @@ def parse_import(
 ) -> ParsedImport:
     """Read an import file: a header naming `productId` (or an export's `documentId`) and
     `setTo` or `delta` (an export's `stock` column counts as `setTo`), optionally `size`,
-    `variantKey`, `reason`, `note`, `reference`; other columns are ignored, so an export
+    `variantKey`, `location` (a stock location's slug), `reason`, `note`, `reference`;
+    other columns are ignored, so an export
     imports back as it is. Blank lines are skipped. Raises `CsvFormatError` when the file
     has no usable header, a malformed quote, or more than `max_rows` rows."""
     if default_reason is not None and default_reason not in ADJUST_REASONS:

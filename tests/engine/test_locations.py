@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from random import Random
 from typing import Any
 
 import pytest
 
 from cms_client import mutations as m
+from cms_client.errors import StoreUnavailable
+from schemas.stock_csv import parse_import
 from service.engine import (
+    ImportRejected,
     InsufficientStock,
     InvalidRequest,
     Inventory,
     LocationNotFound,
     LocationStockShort,
 )
+from service.engine.operations import stock_import
+from tests.engine.conftest import no_wait
 from tests.engine.support import CountingStore, doc, ledger, line, seed
+from tests.engine.test_stock_import import FailingStore
 from tests.support.clock import ManualClock
 
 WAREHOUSE = {
@@ -231,3 +238,68 @@ async def test_reconcile_rebuilds_totals_and_per_location_reserved(
     }
     again = await inventory.reconcile()
     assert not again.repaired
+
+
+async def test_an_import_row_with_a_location_counts_there_with_the_adjust_rules(
+    inventory: Inventory, store: CountingStore, lamp: None
+) -> None:
+    await inventory.reserve("cs_1", [line("lamp", 4)])  # warehouse 3, shop 1 held
+    text = (
+        "productId,location,setTo,delta,reason\n"
+        "lamp,shop,,+2,restock\n"
+        "lamp,popup,0,,correction\n"
+        "lamp,warehouse,2,,correction\n"  # below the 3 held there
+        "lamp,attic,,+1,restock\n"  # no such location
+        "railcam,shop,,+1,restock\n"  # not stocked by location
+    )
+    with pytest.raises(ImportRejected) as refused:
+        await inventory.import_stock(parse_import(text).rows, actor="ann")
+    errors = {r.row: r.error for r in refused.value.result.rows}
+    assert errors[2] is None and errors[3] is None
+    assert "Lamp at warehouse would go below what checkouts hold: 3 -> 2" in (errors[4] or "")
+    assert "location 'attic' not found" in (errors[5] or "")
+    assert "not stocked by location" in (errors[6] or "")
+    assert await assert_totals_are_sums(store) == {
+        "loc-warehouse": (3, 3),
+        "loc-shop": (4, 1),
+        "loc-popup": (2, 0),
+    }
+
+    good = (
+        "productId,location,setTo,delta,reason\nlamp,shop,,+2,restock\nlamp,popup,0,,correction\n"
+    )
+    result = await inventory.import_stock(parse_import(good).rows, actor="ann")
+    assert [(r.location, r.before, r.after) for r in result.rows] == [
+        ("shop", 4, 6),
+        ("popup", 2, 0),
+    ]
+    assert await assert_totals_are_sums(store) == {
+        "loc-warehouse": (3, 3),
+        "loc-shop": (6, 1),
+        "loc-popup": (0, 0),
+    }
+    entries = await ledger(store, type="restock")
+    assert [c["location"] for e in entries for c in e["locationChanges"]] == ["loc-shop"]
+
+
+async def test_an_import_undone_midway_takes_stock_back_at_the_same_locations(
+    store: CountingStore, clock: ManualClock, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed(store, WAREHOUSE, SHOP, POPUP, LAMP)
+    monkeypatch.setattr(stock_import, "PRODUCTS_PER_TRANSACTION", 1)
+    failing = FailingStore(store.inner, fail_at=2)
+    inventory = Inventory(failing, clock=clock, settings=settings, sleep=no_wait, rng=Random(1))
+    text = "productId,location,delta,reason\nlamp,warehouse,+5,restock\nrailcam,,+1,restock\n"
+    with pytest.raises(StoreUnavailable):
+        await inventory.import_stock(parse_import(text).rows, actor="ann", reference="imp-l")
+    # The warehouse got its 5 and gave exactly those back (a fall of the total alone would
+    # come from the lowest-priority location, the shop).
+    assert await assert_totals_are_sums(store) == {
+        "loc-warehouse": (3, 0),
+        "loc-shop": (4, 0),
+        "loc-popup": (2, 0),
+    }
+    undo = await ledger(store, type="correction")
+    assert [(c["location"], c["stockChange"]) for e in undo for c in e["locationChanges"]] == [
+        ("loc-warehouse", -5)
+    ]

@@ -41,9 +41,11 @@ from schemas.ledger import InventoryTransaction
 from schemas.records import Severity
 from schemas.stock_csv import ImportRow
 from service.engine.errors import IdempotencyKeyReused, InventoryError
+from service.engine.model.locations import LocationDelta, merge
 from service.engine.model.plan import Plan
 from service.engine.model.stock import Cell
 from service.engine.operations.error_logs import log_error
+from service.engine.operations.locations import location_ids, read_locations
 from service.engine.unit_of_work.executor import Attempt, Executor
 
 logger = logging.getLogger("stocksync.import")
@@ -61,7 +63,12 @@ class ImportRowResult(Model):
     document_id: str | None = Field(default=None, description="The product's `_id`.")
     size: str | None = None
     variant_key: str | None = None
-    before: int | None = Field(default=None, description="Stock on hand before this row.")
+    location: str | None = Field(
+        default=None, description="The stock location's slug, when the row names one."
+    )
+    before: int | None = Field(
+        default=None, description="Stock on hand before this row (at its location, if any)."
+    )
     after: int | None = None
     change: int | None = None
     error: str | None = None
@@ -134,9 +141,14 @@ def plan_rows(
     *,
     actor: str,
     reference: str,
+    locations: Mapping[str, str | None] | None = None,
 ) -> list[ImportRowResult]:
     """Check and plan `rows` in order on the products `plan` read; one result per row.
 
+    `locations`: slug -> location `_id` (None: no such location) for the rows that name
+    one, read fresh. A row with a location counts at that location, with the adjust API's
+    rules there; a row without one on a product stocked by location changes the total
+    (a rise to its first active location, a fall from unheld stock, lowest priority first).
     Rows with an error plan nothing; the caller decides whether anything is written.
     """
     results: list[ImportRowResult] = []
@@ -146,6 +158,7 @@ def plan_rows(
             product_id=row.product_id or row.product_ref,
             size=row.size,
             variant_key=row.variant_key,
+            location=row.location,
             error=row.error,
         )
         results.append(out)
@@ -166,16 +179,29 @@ def plan_rows(
             continue
         cell = found
         out.size, out.variant_key = cell.size or row.size, cell.variant_key
-        before = stock.stock(cell)
+        label = _describe(stock.title or stock.id, cell)
+        site: str | None = None
+        if row.location is not None:
+            site = (locations or {}).get(row.location)
+            if site is None:
+                out.error = f"location {row.location!r} not found"
+                continue
+            if not stock.located(cell):
+                out.error = f"{label} is not stocked by location: leave location empty"
+                continue
+            label = f"{label} at {row.location}"
+            before = stock.loc_stock(cell, site)
+            held = stock.loc_reserved(cell, site)
+        else:
+            before, held = stock.stock(cell), stock.reserved(cell)
         after = row.set_to if row.set_to is not None else before + (row.delta or 0)
         out.before, out.after, out.change = before, after, after - before
-        label = _describe(stock.title or stock.id, cell)
         if after < 0:
             out.error = f"stock of {label} would go below zero: {before} -> {after}"
-        elif after != before and after < stock.reserved(cell):
+        elif after != before and after < held:
             out.error = (
                 f"stock of {label} would go below what checkouts hold: {before} -> {after}, "
-                f"{stock.reserved(cell)} reserved"
+                f"{held} reserved"
             )
         elif after != before:
             assert row.reason is not None  # parse_import leaves no valid row without one
@@ -187,6 +213,7 @@ def plan_rows(
                 reference=row.reference or reference,
                 reason=row.note,
                 actor=actor,
+                at={site: (after - before, 0)} if site is not None else None,
             )
     return results
 
@@ -259,6 +286,11 @@ class StockImport:
         self.log_error = log_error
         self.progress = progress
         self.refs = list(dict.fromkeys(row.product_ref for row in self.rows if row.error is None))
+        self.location_slugs = [
+            row.location for row in self.rows if row.error is None and row.location
+        ]
+        #: slug -> location `_id` as found by `check` (each chunk reads them fresh).
+        self.found_locations: dict[str, str | None] = {}
         self.transactions = 0
         self.ledgered = 0
 
@@ -291,10 +323,18 @@ class StockImport:
             token=self.executor.token_factory(),
         )
         await attempt.read([pid for pid in resolved.values() if pid])
+        self.found_locations = await location_ids(self.executor.store, self.location_slugs)
+        sites = await read_locations(attempt, self.found_locations)
         plan = Plan[None](attempt.snapshot, now=attempt.now, token=attempt.token)
-        return plan_rows(plan, self.rows, resolved, actor=self.actor, reference=self.reference), (
-            resolved
+        checked = plan_rows(
+            plan,
+            self.rows,
+            resolved,
+            actor=self.actor,
+            reference=self.reference,
+            locations=sites,
         )
+        return checked, resolved
 
     async def apply(self, resolved: dict[str, str | None]) -> ImportResult:
         parts = chunks(self.rows, resolved)
@@ -345,7 +385,13 @@ class StockImport:
                 if isinstance(stored, str) and self.fingerprint and stored != self.fingerprint:
                     return plan.fail(IdempotencyKeyReused(self.key or "", "import"))
                 return plan.fail(ImportInProgress(self.reference))
-            rows = plan_rows(plan, part, found, actor=self.actor, reference=self.reference)
+            here = {row.location for row in part if row.location}
+            sites = await read_locations(
+                att, {slug: doc_id for slug, doc_id in self.found_locations.items() if slug in here}
+            )
+            rows = plan_rows(
+                plan, part, found, actor=self.actor, reference=self.reference, locations=sites
+            )
             if any(row.error for row in rows):
                 every = [*before, *rows]
                 return plan.fail(
@@ -411,9 +457,13 @@ class StockImport:
 
     async def _undo_chunk(self, entries: list[InventoryTransaction]) -> None:
         change: OrderedDict[tuple[str, str | None, str | None], int] = OrderedDict()
+        #: Where each line's stock moved, so the undo takes it back at the same locations.
+        placed: dict[tuple[str, str | None, str | None], dict[str, LocationDelta]] = {}
         for entry in entries:
             key = (entry.product_id, entry.variant_key, entry.size)
             change[key] = change.get(key, 0) + entry.stock_change
+            for moved_at in entry.location_changes or ():
+                merge(placed.setdefault(key, {}), {moved_at.location: (moved_at.stock_change, 0)})
         ids = list(dict.fromkeys(key[0] for key in change))
 
         async def step(att: Attempt) -> Plan[list[str]]:
@@ -429,6 +479,14 @@ class StockImport:
                 back = max(-moved, -stock.stock(cell))
                 if back != -moved:
                     missed.append(_describe(stock.title or stock.id, cell))
+                line = (product_id, variant_key, size)
+                where = {loc: (-d[0], 0) for loc, d in placed.get(line, {}).items() if d[0]}
+                exact = (
+                    back == -moved
+                    and stock.located(cell)
+                    and sum(d[0] for d in where.values()) == back
+                    and all(stock.loc_stock(cell, loc) + d[0] >= 0 for loc, d in where.items())
+                )
                 if back:
                     plan.move(
                         stock,
@@ -438,6 +496,8 @@ class StockImport:
                         reference=self.reference,
                         reason=f"import {self.reference} undone",
                         actor=self.actor,
+                        # Else placed as any cell-level change is (`ProductStock.distribute`).
+                        at=where if exact else None,
                     )
             return plan.succeed(missed)
 
