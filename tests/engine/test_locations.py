@@ -9,6 +9,7 @@ import pytest
 
 from cms_client import mutations as m
 from cms_client.errors import StoreUnavailable
+from schemas.refunds import RefundFact, RefundFacts, RefundStatus
 from schemas.stock_csv import parse_import
 from service.engine import (
     ImportRejected,
@@ -303,3 +304,34 @@ async def test_an_import_undone_midway_takes_stock_back_at_the_same_locations(
     assert [(c["location"], c["stockChange"]) for e in undo for c in e["locationChanges"]] == [
         ("loc-warehouse", -5)
     ]
+
+
+async def test_a_refund_that_fails_takes_units_back_where_it_returned_them(
+    inventory: Inventory, store: CountingStore, lamp: None
+) -> None:
+    # 5 sold: 3 from the warehouse, 2 from the shop (which keeps 2).
+    await inventory.reserve("cs_1", [line("lamp", 5)])
+    await inventory.commit("cs_1", "pi_1")
+
+    def facts(status: RefundStatus) -> RefundFacts:
+        return RefundFacts(
+            payment_intent_id="pi_1",
+            session_id="cs_1",
+            refunds=[RefundFact(refund_id="re_1", status=status, lines=[line("lamp", 2)])],
+        )
+
+    pending = await inventory.settle_refunds(facts("pending"))
+    assert sum(c.quantity for c in pending.restored) == 2
+    # Restored where they were taken from: the warehouse first.
+    assert (await assert_totals_are_sums(store))["loc-warehouse"] == (2, 0)
+    failed = await inventory.settle_refunds(facts("failed"))
+    assert sum(c.quantity for c in failed.reversed) == 2
+    # The sale stands: the same 2 leave the warehouse again, the shop keeps its stock.
+    assert await assert_totals_are_sums(store) == {
+        "loc-warehouse": (0, 0),
+        "loc-shop": (2, 0),
+        "loc-popup": (2, 0),
+    }
+    saved = await inventory.reservation("cs_1")
+    assert saved is not None
+    assert all(not a.restored for a in saved.items[0].allocations or [])

@@ -14,7 +14,7 @@ from typing import Any
 from schemas.ledger import LedgerEntryType
 from schemas.reservation import ReservationItem, StockReservation
 from service.engine.model.holds import save_reservation
-from service.engine.model.locations import LocationDelta, merge
+from service.engine.model.locations import LocationDelta, merge, take_in_order
 from service.engine.model.plan import Plan
 from service.engine.model.stock import Cell, ProductStock
 
@@ -73,6 +73,59 @@ def put_back(
     if allocations is not item.allocations:
         updated = updated.model_copy(update={"allocations": allocations})
     return updated
+
+
+def take_back(
+    plan: Plan[Any],
+    stock: ProductStock,
+    cell: Cell,
+    item: ReservationItem,
+    quantity: int,
+    *,
+    entry_type: LedgerEntryType,
+    reference: str | None,
+    reason: str,
+) -> ReservationItem:
+    """Undo `put_back` of `quantity` units (a refund that ended unpaid): from the locations
+    the refund returned them to, newest allocation first, as far as each has unheld units;
+    the rest as any fall of stock is placed. The caller has checked the cell has them."""
+    allocations = item.allocations
+    at: dict[str, LocationDelta] | None = None
+    if stock.located(cell) and item.allocations:
+        allocations = [a.model_copy() for a in item.allocations]
+        at = {}
+        free = {
+            loc: max(0, stock.loc_stock(cell, loc) - stock.loc_reserved(cell, loc))
+            for loc in stock.in_order(cell, active=False)
+        }
+        left = quantity
+        for allocation in reversed(allocations):
+            units = min(left, allocation.restored or 0, free.get(allocation.location, 0))
+            if units > 0:
+                allocation.restored = (allocation.restored or 0) - units
+                free[allocation.location] -= units
+                merge(at, {allocation.location: (-units, 0)})
+                left -= units
+        # Units the refund put elsewhere: from unheld stock, lowest priority first.
+        rest = take_in_order([(loc, n) for loc, n in reversed(free.items())], left)
+        merge(at, {loc: (-n, 0) for loc, n in rest})
+        left -= sum(n for _, n in rest)
+        if left:
+            # Totals and rows disagree (drift reconcile repairs): the sums must still match.
+            on_hand = [(loc, stock.loc_stock(cell, loc) + at.get(loc, (0, 0))[0]) for loc in free]
+            merge(at, {loc: (-n, 0) for loc, n in take_in_order(on_hand[::-1], left)})
+    plan.move(
+        stock,
+        cell,
+        entry_type=entry_type,
+        stock_change=-quantity,
+        reference=reference,
+        reason=reason,
+        at=at,
+    )
+    if allocations is item.allocations:
+        return item
+    return item.model_copy(update={"allocations": allocations})
 
 
 def with_cancelled(item: ReservationItem, cancelled: int) -> ReservationItem:

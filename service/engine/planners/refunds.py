@@ -41,7 +41,7 @@ from schemas.refunds import (
 from schemas.reservation import SOLD, RefundEntry, ReservationItem, StockReservation
 from service.engine.errors import InvalidRequest
 from service.engine.model import transitions
-from service.engine.model.backorders import put_back, still_open, with_cancelled
+from service.engine.model.backorders import put_back, still_open, take_back, with_cancelled
 from service.engine.model.holds import item_change, load_reservation, match_lines, save_reservation
 from service.engine.model.plan import Plan
 
@@ -318,11 +318,13 @@ def _move_stock(
         takeable = max(0, stock.stock(cell) - stock.reserved(cell))
         take = min(-delta, takeable)
         if take > 0:
-            plan.move(
+            items[key] = take_back(
+                plan,
                 stock,
                 cell,
+                items[key],
+                take,
                 entry_type="refund",
-                stock_change=-take,
                 reference=",".join(losing) or None,
                 reason=f"refund {', '.join(losing)} {_ended_word(doc, losing)}: the sale stands",
             )
