@@ -25,7 +25,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from schemas.base import format_timestamp
-from schemas.operations import ProductStatus, StatusResult
+from schemas.operations import ProductStatus, QuarantinedStatus, StatusResult
 from service.engine import ProductQuarantined, product_status
 from service.engine import ProductStock as StockOfDocument
 from service.entrypoints.context import Services, get_services
@@ -61,12 +61,27 @@ def _event(name: str, event_id: str, data: Any) -> bytes:
     return f"event: {name}\nid: {event_id}\ndata: {body}\n\n".encode()
 
 
-def _status_of(doc: dict[str, Any], name: str, threshold: int) -> ProductStatus | None:
+def _quarantine_signature(entry: QuarantinedStatus) -> tuple[Any, ...]:
+    return ("quarantined", entry.field, entry.reason)
+
+
+def _status_of(
+    doc: dict[str, Any], name: str, threshold: int
+) -> ProductStatus | QuarantinedStatus | None:
+    """The listed product's figures as the changed document gives them; its quarantine
+    when a stock field cannot be read (design rule 10); None when it is no product."""
     try:
         return product_status(StockOfDocument(doc), name, threshold)
-    except (ValidationError, ValueError, TypeError, ProductQuarantined):
-        # Not readable as a product, or quarantined (design rule 10): nothing is sent, the
-        # stream goes on; a reconnect's snapshot lists it under `quarantined`.
+    except ProductQuarantined as exc:
+        quarantine = exc.quarantine
+        return QuarantinedStatus(
+            product_id=name,
+            id=quarantine.product_id,
+            title=quarantine.title,
+            field=quarantine.field,
+            reason=quarantine.reason,
+        )
+    except (ValidationError, ValueError, TypeError):
         return None
 
 
@@ -77,7 +92,8 @@ def _status_of(doc: dict[str, Any], name: str, threshold: int) -> ProductStatus 
     responses={
         **error_responses(*COMMON, 429, 503),
         200: {
-            "description": "`text/event-stream`: `snapshot`, then `stock` events.",
+            "description": "`text/event-stream`: `snapshot`, then `stock` (and `quarantined`) "
+            "events.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
     },
@@ -97,7 +113,8 @@ async def stock_stream(
 ) -> StreamingResponse:
     """`event: snapshot` with `{stockStatus, notFound, timestamp}` as `GET /api/stock-status`
     answers, then `event: stock` with one such item per change of a listed product's
-    available stock or state (a variant's included), made by any process or in Studio.
+    available stock or state (a variant's included), made by any process or in Studio;
+    `event: quarantined` when a listed product's stock fields can no longer be read.
     Every event has an `id`; a `: keepalive` comment comes at least every 15 s. Reconnect
     (EventSource does, sending `Last-Event-ID`) for a fresh snapshot."""
     names = list(dict.fromkeys(n.strip() for n in product_ids.split(",") if n.strip()))
@@ -119,7 +136,9 @@ async def stock_stream(
     except BaseException:
         subscriber.close()
         raise
-    subscriber.products = {product.id for product in status.products}
+    subscriber.products = {product.id for product in status.products} | {
+        entry.id for entry in status.quarantined
+    }
     return StreamingResponse(
         _events(services, subscriber, names, status),
         media_type="text/event-stream",
@@ -150,6 +169,9 @@ async def _events(
         for product in products:
             sent[product.product_id] = _signature(product)
             names_of.setdefault(product.id, []).append(product.product_id)
+        for odd in status.quarantined:
+            sent[odd.product_id] = _quarantine_signature(odd)
+            names_of.setdefault(odd.id, []).append(odd.product_id)
         snapshot = {
             "stockStatus": [_item(product) for product in products],
             "notFound": list(status.not_found),
@@ -172,10 +194,11 @@ async def _events(
                 yield KEEPALIVE
                 continue
             item, getter = getter.result(), None
+            changed: list[ProductStatus | QuarantinedStatus]
             if item == RESYNC:
                 fresh = await services.inventory.status(list(names))
-                changed = list(fresh.products)
-                subscriber.products = {product.id for product in changed}
+                changed = [*fresh.products, *fresh.quarantined]
+                subscriber.products = {entry.id for entry in changed}
             else:
                 changed = [
                     found
@@ -183,14 +206,24 @@ async def _events(
                     if (found := _status_of(item, name, threshold)) is not None
                 ]
             out = []
-            for product in changed:
-                signature = _signature(product)
-                if sent.get(product.product_id) != signature:
-                    sent[product.product_id] = signature
-                    names_of.setdefault(product.id, [])
-                    if product.product_id not in names_of[product.id]:
-                        names_of[product.id].append(product.product_id)
-                    out.append(_event("stock", next_id(), _item(product)))
+            for entry in changed:
+                signature = (
+                    _quarantine_signature(entry)
+                    if isinstance(entry, QuarantinedStatus)
+                    else _signature(entry)
+                )
+                if sent.get(entry.product_id) != signature:
+                    sent[entry.product_id] = signature
+                    names_of.setdefault(entry.id, [])
+                    if entry.product_id not in names_of[entry.id]:
+                        names_of[entry.id].append(entry.product_id)
+                    if isinstance(entry, QuarantinedStatus):
+                        # Its figures can no longer be trusted: say so, rather than let
+                        # the page keep showing the last ones (reserve refuses it by name).
+                        data = QuarantinedProduct.of(entry).model_dump(by_alias=True, mode="json")
+                        out.append(_event("quarantined", next_id(), data))
+                    else:
+                        out.append(_event("stock", next_id(), _item(entry)))
             if out:
                 timer.cancel()
                 timer = None

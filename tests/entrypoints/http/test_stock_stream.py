@@ -210,12 +210,13 @@ async def test_one_upstream_listener_serves_every_stream_of_a_process(
         assert feed.connections == 1
 
 
-async def test_a_product_quarantined_mid_stream_sends_nothing_and_the_stream_goes_on(
+async def test_a_product_quarantined_mid_stream_is_announced_and_its_fix_streams(
     lake_file: Path, serve: Callable[..., Any], clock: ManualClock
 ) -> None:
     """Design rule 10 (issue 12): a Studio saving `stockQuantity: 5.5` on one listed product
-    neither ends the stream nor sends figures for it; the other products keep streaming, and
-    a reconnect's snapshot lists it under `quarantined`, as `GET /api/stock-status` does."""
+    sends a `quarantined` event for it (the page must stop showing its last figures: reserve
+    refuses it), the other products keep streaming, a reconnect's snapshot lists it under
+    `quarantined` as `GET /api/stock-status` does, and the editor's fix streams its figures."""
     async with (
         serve(lake_file) as served,
         Lake(lake_file, clock=clock) as studio,
@@ -223,14 +224,24 @@ async def test_a_product_quarantined_mid_stream_sends_nothing_and_the_stream_goe
     ):
         assert (await stream.next_event()).name == "snapshot"
         await studio.mutate([m.patch("product-railcam", set={"stockQuantity": 5.5})])
+        odd = await stream.next_event()
+        assert odd.name == "quarantined" and odd.id
+        assert (odd.data["productId"], odd.data["field"]) == ("railcam", "stockQuantity")
         await studio.mutate([m.patch("product-timetable-zine", set={"stockQuantity": 1})])
         change = await stream.next_event()
+        assert change.name == "stock"
         assert (change.data["productId"], change.data["availableStock"]) == ("timetable-zine", 1)
         async with served.stream("railcam,timetable-zine") as again:
             fresh = await again.next_event()
-        assert [p["productId"] for p in fresh.data["stockStatus"]] == ["timetable-zine"]
-        [odd] = fresh.data["quarantined"]
-        assert (odd["productId"], odd["field"]) == ("railcam", "stockQuantity")
+            assert [p["productId"] for p in fresh.data["stockStatus"]] == ["timetable-zine"]
+            [listed] = fresh.data["quarantined"]
+            assert (listed["productId"], listed["field"]) == ("railcam", "stockQuantity")
+            # Fixed in Studio: both streams send its figures again.
+            await studio.mutate([m.patch("product-railcam", set={"stockQuantity": 4})])
+            for open_stream in (stream, again):
+                fixed = await open_stream.next_event()
+                assert fixed.name == "stock"
+                assert (fixed.data["productId"], fixed.data["availableStock"]) == ("railcam", 4)
 
 
 async def test_opening_streams_in_a_loop_is_limited_per_address(
