@@ -27,7 +27,12 @@ from schemas.ledger import (
 )
 from schemas.product import Quarantine
 from schemas.records import ErrorLog, ErrorType, Severity
-from service.engine.errors import InventoryError, ProductQuarantined
+from service.engine.errors import (
+    InventoryError,
+    ProductNotFound,
+    ProductQuarantined,
+    VariantNotFound,
+)
 from service.engine.model.locations import LocationDelta, site_of
 from service.engine.model.snapshot import Snapshot
 from service.engine.model.stock import Cell, ProductStock
@@ -77,6 +82,26 @@ class Plan(Generic[R]):
                     stock = None
                 self._products[product_id] = stock
         return self._products[product_id]
+
+    def line_named(
+        self,
+        name: str,
+        resolved: Mapping[str, str | None],
+        variant_key: str | None,
+        size: str | None,
+    ) -> tuple[ProductStock, Cell] | InventoryError:
+        """The product a request names (slug or `_id`, `resolved` to its `_id`) and its
+        line (a variant by key or size, or the product), or the error that refuses it."""
+        product_id = resolved.get(name)
+        stock = self.product(product_id) if product_id else None
+        if stock is None:
+            if product_id in self.quarantined:
+                return ProductQuarantined(self.quarantined[product_id])
+            return ProductNotFound(name)
+        found = stock.find(variant_key, size)
+        if not isinstance(found, Cell):
+            return VariantNotFound(name, variant_key or size)
+        return stock, found
 
     def refuse_quarantined(self, product_id: str | None) -> None:
         """Raise `ProductQuarantined` when `product_id` was read and is quarantined."""

@@ -9,10 +9,8 @@ from service.engine.errors import (
     BelowReserved,
     InvalidAdjustment,
     InvalidRequest,
+    InventoryError,
     LocationNotFound,
-    ProductNotFound,
-    ProductQuarantined,
-    VariantNotFound,
 )
 from service.engine.model.backorders import fill_oldest_first
 from service.engine.model.holds import load_reservation
@@ -37,16 +35,10 @@ def plan_adjust(
 ) -> Plan[AdjustResult]:
     """`backorders`: reservations (read fresh) that may owe units of the product; a
     restock fills them oldest first before any unit becomes available."""
-    product_id = resolved.get(request.product_id)
-    stock = plan.product(product_id) if product_id else None
-    if stock is None:
-        if product_id in plan.quarantined:
-            return plan.fail(ProductQuarantined(plan.quarantined[product_id]))
-        return plan.fail(ProductNotFound(request.product_id))
-    found = stock.find(request.variant_key, request.size)
-    if not isinstance(found, Cell):
-        return plan.fail(VariantNotFound(request.product_id, request.variant_key or request.size))
-    cell = found
+    found = plan.line_named(request.product_id, resolved, request.variant_key, request.size)
+    if isinstance(found, InventoryError):
+        return plan.fail(found)
+    stock, cell = found
     location = None
     if stock.located(cell) or request.location is not None:
         if request.location is None:

@@ -11,14 +11,11 @@ from collections.abc import Mapping
 from schemas.operations import TransferRequest, TransferResult
 from service.engine.errors import (
     InvalidRequest,
+    InventoryError,
     LocationNotFound,
     LocationStockShort,
-    ProductNotFound,
-    ProductQuarantined,
-    VariantNotFound,
 )
 from service.engine.model.plan import Plan
-from service.engine.model.stock import Cell
 
 
 def plan_transfer(
@@ -29,16 +26,10 @@ def plan_transfer(
     locations: Mapping[str, str | None],
 ) -> Plan[TransferResult]:
     """`locations`: slug -> stockLocation `_id` (None: no such location), read fresh."""
-    product_id = resolved.get(request.product_id)
-    stock = plan.product(product_id) if product_id else None
-    if stock is None:
-        if product_id in plan.quarantined:
-            return plan.fail(ProductQuarantined(plan.quarantined[product_id]))
-        return plan.fail(ProductNotFound(request.product_id))
-    found = stock.find(request.variant_key, request.size)
-    if not isinstance(found, Cell):
-        return plan.fail(VariantNotFound(request.product_id, request.variant_key or request.size))
-    cell = found
+    found = plan.line_named(request.product_id, resolved, request.variant_key, request.size)
+    if isinstance(found, InventoryError):
+        return plan.fail(found)
+    stock, cell = found
     source, target = locations.get(request.from_location), locations.get(request.to_location)
     for slug, location_id in ((request.from_location, source), (request.to_location, target)):
         if location_id is None:
