@@ -36,6 +36,8 @@ EXPORT_COLUMNS: Final = (
     "available",
     "state",
     "reorderPoint",
+    # Last, so files and sheets that address the columns above by position keep working.
+    "location",
 )
 
 #: Columns a purchase order is written with; it imports back as a restock.

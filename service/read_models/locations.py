@@ -32,7 +32,8 @@ class LocationList(Model):
     locations: list[LocationTotals]
 
 
-async def list_locations(store: DocumentStore) -> LocationList:
+async def read_locations(store: DocumentStore) -> list[StockLocation]:
+    """Every readable stock location, in priority order."""
     rows: Any = await store.query(_LOCATIONS, {})
     places = []
     for row in rows if isinstance(rows, list) else []:
@@ -40,6 +41,11 @@ async def list_locations(store: DocumentStore) -> LocationList:
             places.append(StockLocation.model_validate(row))
         except ValidationError:
             continue  # a location nobody can read is left out, the others listed
+    return places
+
+
+async def list_locations(store: DocumentStore) -> LocationList:
+    places = await read_locations(store)
 
     stocked: Any = await store.query(_STOCKED, {})
     sums: dict[str, list[int]] = {p.id: [0, 0, 0, 0] for p in places}

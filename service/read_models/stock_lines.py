@@ -14,9 +14,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.operations import StockState
-from schemas.product import Product
+from schemas.product import LocationStock, Product
 from service.engine import stock_state
 from service.read_models.stock_metrics import LineRef
+
+
+@dataclass(frozen=True)
+class Place:
+    """A line's stock at one location (`locationStock` row)."""
+
+    location_id: str
+    stock: int
+    reserved: int
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,8 @@ class StockLine:
     state: StockState
     reorder_point: int | None
     reorder_quantity: int | None
+    #: Where the stock is, for a line stocked by location (its counters are the sums).
+    places: tuple[Place, ...] = ()
 
     @property
     def product_id(self) -> str:
@@ -85,6 +96,7 @@ def product_lines(doc: Mapping[str, Any], default_threshold: int) -> list[StockL
                 state=stock_state(available, threshold),
                 reorder_point=product.reorder_point,
                 reorder_quantity=product.reorder_quantity,
+                places=_places(product.location_stock),
             )
         ]
     lines: list[StockLine] = []
@@ -111,9 +123,14 @@ def product_lines(doc: Mapping[str, Any], default_threshold: int) -> list[StockL
                     if variant.reorder_quantity is not None
                     else product.reorder_quantity
                 ),
+                places=_places(variant.location_stock),
             )
         )
     return lines
+
+
+def _places(rows: Iterable[LocationStock]) -> tuple[Place, ...]:
+    return tuple(Place(row.location_id, row.stock, row.reserved) for row in rows if row.location_id)
 
 
 def all_lines(docs: Iterable[Mapping[str, Any]], default_threshold: int) -> list[StockLine]:

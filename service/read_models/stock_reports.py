@@ -17,6 +17,7 @@ from pydantic import Field
 from cms_client.store import DocumentStore
 from schemas.base import Model, Timestamp, format_timestamp
 from schemas.ledger import LEDGER_TYPE
+from schemas.locations import StockLocation
 from schemas.stock_csv import EXPORT_COLUMNS, PURCHASE_ORDER_COLUMNS, Cell, write_csv
 from service.engine import pages_by_id
 from service.read_models.stock_lines import StockLine, all_lines
@@ -34,7 +35,7 @@ MAX_DAYS: Final = 365
 
 _PRODUCT_FIELDS = (
     "_id, _type, title, slug, sku, stockQuantity, reservedQuantity, lowStockThreshold,"
-    " reorderPoint, reorderQuantity, variants"
+    " reorderPoint, reorderQuantity, locationStock, variants"
 )
 
 
@@ -81,27 +82,46 @@ async def read_sales(
 # -- export ------------------------------------------------------------------------------
 
 
-def export_csv(lines: Iterable[StockLine]) -> str:
-    """The export file: one row per product without variants and one per variant."""
-    return write_csv(
-        EXPORT_COLUMNS,
-        (
-            {
-                "productId": line.product_id,
-                "documentId": line.document_id,
-                "title": line.title,
-                "sku": line.sku,
-                "size": line.size,
-                "variantKey": line.variant_key,
+def export_csv(
+    lines: Iterable[StockLine], locations: Mapping[str, StockLocation] | None = None
+) -> str:
+    """The export file: one row per product without variants and one per variant; a line
+    stocked by location instead gets one row per location (`location` its slug, else its
+    `_id`), so the file imports back location by location (a total row beside them would
+    set the total back after a location row changed it)."""
+    places = locations or {}
+
+    def rows(line: StockLine) -> Iterable[dict[str, Cell]]:
+        common: dict[str, Cell] = {
+            "productId": line.product_id,
+            "documentId": line.document_id,
+            "title": line.title,
+            "sku": line.sku,
+            "size": line.size,
+            "variantKey": line.variant_key,
+            "state": line.state,
+            "reorderPoint": line.reorder_point,
+        }
+        if not line.places:
+            yield {
+                **common,
                 "stock": line.stock,
                 "reserved": line.reserved,
                 "available": line.available,
-                "state": line.state,
-                "reorderPoint": line.reorder_point,
             }
-            for line in lines
-        ),
-    )
+            return
+        for place in line.places:
+            site = places.get(place.location_id)
+            active = site.active if site is not None else False
+            yield {
+                **common,
+                "stock": place.stock,
+                "reserved": place.reserved,
+                "available": max(0, place.stock - place.reserved) if active else 0,
+                "location": (site.slug_current if site else None) or place.location_id,
+            }
+
+    return write_csv(EXPORT_COLUMNS, (row for line in lines for row in rows(line)))
 
 
 # -- reorder -----------------------------------------------------------------------------

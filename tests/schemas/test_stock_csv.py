@@ -49,9 +49,9 @@ def test_export_header_and_crlf_lines() -> None:
     text = write_csv(EXPORT_COLUMNS, [{"productId": "railcam", "stock": 5}])
     assert text.startswith(
         "productId,documentId,title,sku,size,variantKey,stock,reserved,available,state,"
-        "reorderPoint\r\n"
+        "reorderPoint,location\r\n"
     )
-    assert text.endswith("railcam,,,,,,5,,,,\r\n")
+    assert text.endswith("railcam,,,,,,5,,,,,\r\n")
 
 
 def test_rows_are_numbered_by_file_line_with_the_header_as_line_one() -> None:

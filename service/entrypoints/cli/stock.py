@@ -56,6 +56,7 @@ def _settings(args: argparse.Namespace) -> ServiceSettings:
 
 def _export(args: argparse.Namespace) -> int:
     from service.bootstrap import running
+    from service.read_models.locations import read_locations
     from service.read_models.stock_reports import export_csv, read_lines
 
     settings = _settings(args)
@@ -63,7 +64,8 @@ def _export(args: argparse.Namespace) -> int:
     async def run() -> tuple[str, int]:
         async with running(settings) as runtime:
             lines = await read_lines(runtime.store, settings.low_stock_threshold)
-            return export_csv(lines), len(lines)
+            locations = {place.id: place for place in await read_locations(runtime.store)}
+            return export_csv(lines, locations), len(lines)
 
     text, count = asyncio.run(run())
     out = Path(args.out)

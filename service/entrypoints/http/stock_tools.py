@@ -24,6 +24,7 @@ from service.entrypoints.http.base_models import ResponseModel
 from service.entrypoints.http.error_handlers import validation_error
 from service.entrypoints.http.error_responses import COMMON, error_responses
 from service.entrypoints.http.security import staff_caller
+from service.read_models.locations import read_locations
 from service.read_models.stock_reports import (
     MAX_DAYS,
     AnalyticsReport,
@@ -116,11 +117,14 @@ async def reorder(
 )
 async def export(services: ServicesDep, staff: AnyStaff) -> Response:
     """Header `productId,documentId,title,sku,size,variantKey,stock,reserved,available,state,
-    reorderPoint`; one row per product without variants and one per variant. Text that a
+    reorderPoint,location`; one row per product without variants and one per variant, and
+    one per location for a line stocked by location (`location` its slug). Text that a
     spreadsheet would run as a formula is written with a leading `'`. Edit the `stock`
     column and send the file to `POST /api/inventory/import?reason=correction`."""
     lines = await read_lines(services.store, services.settings.low_stock_threshold)
-    return _csv_response(export_csv(lines), f"stock-{services.clock():%Y%m%d-%H%M}.csv")
+    locations = {place.id: place for place in await read_locations(services.store)}
+    text = export_csv(lines, locations)
+    return _csv_response(text, f"stock-{services.clock():%Y%m%d-%H%M}.csv")
 
 
 class ImportResponse(ResponseModel):

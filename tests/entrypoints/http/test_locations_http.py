@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import httpx
@@ -172,3 +174,40 @@ async def test_products_without_locations_answer_as_before(client: httpx.AsyncCl
         headers=MANAGER,
     )
     assert refused.status_code in (400, 404)
+
+
+async def test_the_export_lists_a_located_line_per_location_and_imports_back_there(
+    client: httpx.AsyncClient, store: SwitchableStore, lamp: None
+) -> None:
+    exported = await client.get("/api/inventory/export", headers=SUPPORT)
+    assert exported.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(exported.text, newline="")))
+    lamp_rows = {r["location"]: r for r in rows if r["productId"] == "lamp"}
+    # One row per location, no total row that would set the total back.
+    assert {k: (r["stock"], r["available"]) for k, r in lamp_rows.items()} == {
+        "warehouse": ("3", "3"),
+        "shop": ("4", "4"),
+    }
+    assert all(r["location"] == "" for r in rows if r["productId"] != "lamp")
+
+    lamp_rows["shop"]["stock"] = "6"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    imported = await client.post(
+        "/api/inventory/import?reason=correction",
+        content=out.getvalue().encode(),
+        headers={**MANAGER, "Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 200, imported.text
+    changed = [
+        (r["location"], r["before"], r["after"]) for r in imported.json()["rows"] if r["change"]
+    ]
+    assert changed == [("shop", 4, 6)]
+    figures = await status(client)
+    assert figures["totalStock"] == 9
+    assert {p["location"]: p["stock"] for p in figures["locations"]} == {
+        "warehouse": 3,
+        "shop": 6,
+    }

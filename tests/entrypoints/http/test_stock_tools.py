@@ -59,6 +59,7 @@ async def test_export_lists_every_line_and_reimports_after_an_edit(
         "available",
         "state",
         "reorderPoint",
+        "location",
     ]
     by_line = {(r["productId"], r["size"]): r for r in rows}
     # 3 products without variants, tee s/m and hoodie s/m/l.
