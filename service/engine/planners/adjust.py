@@ -59,106 +59,53 @@ def plan_adjust(
                     field="location",
                 )
             )
-        return _adjust_at(plan, request, stock, cell, location, backorders)
-    before = stock.stock(cell)
-    after = request.set_to if request.set_to is not None else before + (request.delta or 0)
-    if after < 0:
-        return plan.fail(
-            InvalidAdjustment(
-                f"stock of {stock.name(cell)} would go below zero: {before} -> {after}",
-                details={"productId": stock.id, "stock": before, "delta": request.delta},
-            )
-        )
-    reserved = stock.reserved(cell)
-    # Lowering stock under what open checkouts hold means paying them would oversell; a
-    # restock that still leaves it under (after drift) is an improvement and goes through.
-    if after < reserved and after < before and not request.allow_below_reserved:
-        return plan.fail(
-            BelowReserved(
-                f"stock of {stock.name(cell)} would be {after}, below the {reserved} units "
-                f"reserved by open checkouts: paying them would oversell. Release or let "
-                "those holds expire first, or set allowBelowReserved to do it anyway",
-                details={"productId": stock.id, "stock": before, "reserved": reserved},
-            )
-        )
-    entry_id = None
-    filled = 0
-    if after != before:
-        entry_id = plan.move(
-            stock,
-            cell,
-            entry_type=request.reason,
-            stock_change=after - before,
-            reference=request.reference,
-            reason=request.note,
-            actor=request.actor,
-        ).id
-    if after > before and stock.backordered(cell) > 0:
-        owing = [r for rid in backorders if (r := load_reservation(plan, rid)) is not None]
-        filled = fill_oldest_first(
-            plan,
-            stock,
-            cell,
-            owing,
-            after - before,
-            reference=request.reference,
-            actor=request.actor,
-        )
-    return plan.succeed(
-        AdjustResult(
-            product_id=stock.id,
-            variant_key=cell.variant_key,
-            size=cell.size,
-            reason=request.reason,
-            previous_stock=before,
-            new_stock=stock.stock(cell),
-            reserved=stock.reserved(cell),
-            available=stock.available(cell),
-            ledger_id=entry_id,
-            backorder_filled=filled or None,
-            backordered=stock.backordered(cell) if stock.has_policy(cell) else None,
-        )
-    )
+    return _adjust(plan, request, stock, cell, location, backorders)
 
 
 def _slugs(stock: ProductStock, cell: Cell) -> list[str]:
     return [stock.site(loc).slug or loc for loc in stock.in_order(cell, active=False)]
 
 
-def _adjust_at(
+def _adjust(
     plan: Plan[AdjustResult],
     request: AdjustRequest,
     stock: ProductStock,
     cell: Cell,
-    location: str,
+    location: str | None,
     backorders: Sequence[str],
 ) -> Plan[AdjustResult]:
-    """The same rules at one location: its stock never below zero nor (without the
-    override) below what it holds; the product's total moves by the same delta."""
-    where = request.location or location
-    before_here = stock.loc_stock(cell, location)
+    """Stock of the line (or, given a `location`, at that location of a line stocked by
+    location; the total moves by the same delta) never below zero, nor below what open
+    checkouts hold there unless the request overrides; a restock fills open backorders
+    oldest first before any unit becomes available."""
+    where = (request.location or location) if location else None
+    here, place = (f" at {where}", {"location": where}) if where else ("", {})
+    before = stock.stock(cell)
+    before_here = stock.loc_stock(cell, location) if location else before
     after_here = (
         request.set_to if request.set_to is not None else before_here + (request.delta or 0)
     )
     if after_here < 0:
         return plan.fail(
             InvalidAdjustment(
-                f"stock of {stock.name(cell)} at {where} would go below zero: "
+                f"stock of {stock.name(cell)}{here} would go below zero: "
                 f"{before_here} -> {after_here}",
-                details={"productId": stock.id, "location": where, "stock": before_here},
+                details={"productId": stock.id, **place, "stock": before_here},
             )
         )
-    held = stock.loc_reserved(cell, location)
+    held = stock.loc_reserved(cell, location) if location else stock.reserved(cell)
+    # Lowering stock under what open checkouts hold means paying them would oversell; a
+    # restock that still leaves it under (after drift) is an improvement and goes through.
     if after_here < held and after_here < before_here and not request.allow_below_reserved:
         return plan.fail(
             BelowReserved(
-                f"stock of {stock.name(cell)} at {where} would be {after_here}, below the "
-                f"{held} units reserved there by open checkouts: paying them would oversell. "
-                "Release or let those holds expire first, or set allowBelowReserved",
-                details={"productId": stock.id, "location": where, "reserved": held},
+                f"stock of {stock.name(cell)}{here} would be {after_here}, below the {held} "
+                f"units reserved{' there' if where else ''} by open checkouts: paying them "
+                "would oversell. Release or let those holds expire first, or set "
+                "allowBelowReserved to do it anyway",
+                details={"productId": stock.id, **place, "stock": before_here, "reserved": held},
             )
         )
-    before = stock.stock(cell)
     change = after_here - before_here
     entry_id = None
     if change:
@@ -170,7 +117,7 @@ def _adjust_at(
             reference=request.reference,
             reason=request.note,
             actor=request.actor,
-            at={location: (change, 0)},
+            at={location: (change, 0)} if location else None,
         ).id
     filled = 0
     if change > 0 and stock.backordered(cell) > 0:
@@ -199,6 +146,6 @@ def _adjust_at(
             backorder_filled=filled or None,
             backordered=stock.backordered(cell) if stock.has_policy(cell) else None,
             location=where,
-            location_stock=stock.loc_stock(cell, location),
+            location_stock=stock.loc_stock(cell, location) if location else None,
         )
     )
