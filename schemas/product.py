@@ -14,7 +14,7 @@ interpreted, instead of raising: one odd product must never break the others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any, Final, Literal
 
@@ -41,22 +41,21 @@ _STOCK_HELP = (
 )
 
 
-def _variant_list(value: Any) -> Any:
-    """Missing -> no variants; anything but a list of objects cannot be counted with."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ValueError(f"must be a list of variants, not {json_type(value)}")
-    return value
+def _list_of(rows: str) -> Callable[[Any], Any]:
+    """A validator: missing -> no rows; anything but a list cannot be counted with."""
+
+    def read(value: Any) -> Any:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise ValueError(f"must be a list of {rows}, not {json_type(value)}")
+        return value
+
+    return read
 
 
-def _location_list(value: Any) -> Any:
-    """Missing -> not stocked by location; anything but a list cannot be counted with."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ValueError(f"must be a list of location rows, not {json_type(value)}")
-    return value
+_variant_list = _list_of("variants")
+_location_list = _list_of("location rows")
 
 
 def _slug(value: Any) -> Any:
