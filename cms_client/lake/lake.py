@@ -259,17 +259,7 @@ class Lake:
     ) -> MutationResult:
         batch = list(mutations)
         if dry_run:
-            return await self._run(
-                lambda db: run_transaction(
-                    db,
-                    self._cache,
-                    batch,
-                    now=self._clock(),
-                    transaction_id=transaction_id,
-                    return_documents=return_documents,
-                    dry_run=True,
-                )
-            )
+            return await self._run(self._dry_run(batch, transaction_id, return_documents))
         if self._closed:
             raise StoreUnavailable("the lake is closed")
         request = TransactionRequest(batch, self._clock(), transaction_id, return_documents)
@@ -310,23 +300,27 @@ class Lake:
         _refuse_on_event_loop("mutate_sync")
         batch = list(mutations)
         if dry_run:
-            return self._run_here(
-                lambda db: run_transaction(
-                    db,
-                    self._cache,
-                    batch,
-                    now=self._clock(),
-                    transaction_id=transaction_id,
-                    return_documents=return_documents,
-                    dry_run=True,
-                )
-            )
+            return self._run_here(self._dry_run(batch, transaction_id, return_documents))
         request = TransactionRequest(batch, self._clock(), transaction_id, return_documents)
         (outcome,) = self._run_here(lambda db: self._commit([request]))
         self._feed.wake()
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
+
+    def _dry_run(
+        self, batch: list[Mutation], transaction_id: str | None, return_documents: bool
+    ) -> Callable[[LakeDatabase], MutationResult]:
+        """A transaction to run and roll back (`dryRun`), on whichever thread runs it."""
+        return lambda db: run_transaction(
+            db,
+            self._cache,
+            batch,
+            now=self._clock(),
+            transaction_id=transaction_id,
+            return_documents=return_documents,
+            dry_run=True,
+        )
 
     def _run_here(self, work: Callable[[LakeDatabase], T]) -> T:
         """`work` on the calling thread with the main connection."""
