@@ -94,7 +94,7 @@ async def _sale(cluster: Cluster, options: FlashSaleOptions) -> tuple[dict[str, 
     def product_of(buyer: int) -> Product:
         return products[buyer] if options.scenario == "uncontended" else products[0]
 
-    clients = ClientPool(options.in_flight)
+    clients = ClientPool(options.in_flight, len(cluster.service_urls))
     try:
         lake = LakeApi(clients[0], cluster.lake_url, cluster.keys.lake_token, DATASET)
         shoppers = Shoppers(

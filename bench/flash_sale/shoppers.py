@@ -34,27 +34,39 @@ MAX_REDELIVERY_WAIT = 2.0
 #: Payments and releases in flight at once: Stripe delivers a sale's events over minutes,
 #: not all in the same instant as the buyers arrived.
 SETTLE_IN_FLIGHT = 16
-#: Connections per HTTP client. httpx's pool costs time linear in its size per request, so
-#: one client with hundreds of connections spends ~10 ms of CPU per request (measured:
-#: 400 requests, 5 s of CPU) and the benchmark would measure itself; small pools do not.
-CONNECTIONS_PER_CLIENT = 25
+#: Connections per HTTP client. httpcore's pool does work quadratic in its size every time a
+#: request starts or ends (1.0.9 counts all connections for each idle one), so one client with
+#: hundreds of connections spent ~10 ms of CPU per request, and 25-connection clients still
+#: spent most of the buying phase's CPU (cProfile: 1.4 of 2.3 s in
+#: `_assign_requests_to_connections`): the benchmark measured itself. Small pools do not.
+CONNECTIONS_PER_CLIENT = 8
 
 
 class ClientPool:
-    """HTTP clients shared out by index, each with a small connection pool."""
+    """HTTP clients shared out by index, each with a small connection pool.
 
-    def __init__(self, in_flight: int) -> None:
-        count = max(1, -(-in_flight // CONNECTIONS_PER_CLIENT))
+    Index `i` goes to one of the clients of process `i mod processes` (round robin among
+    them), and each process has clients enough for every request in flight at once: a buyer
+    waits in the service it was sent to, where its request can join the next batch, never
+    for a connection inside the benchmark.
+    """
+
+    def __init__(self, in_flight: int, processes: int = 1) -> None:
+        self.processes = max(1, processes)
+        self.per_process = max(1, -(-in_flight // CONNECTIONS_PER_CLIENT))
         limits = httpx.Limits(
-            max_connections=CONNECTIONS_PER_CLIENT + 4,
-            max_keepalive_connections=CONNECTIONS_PER_CLIENT + 4,
+            max_connections=CONNECTIONS_PER_CLIENT + 2,
+            max_keepalive_connections=CONNECTIONS_PER_CLIENT + 2,
         )
         self.clients = [
-            httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT) for _ in range(count)
+            httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT)
+            for _ in range(self.processes * self.per_process)
         ]
 
     def __getitem__(self, index: int) -> httpx.AsyncClient:
-        return self.clients[index % len(self.clients)]
+        process = index % self.processes
+        within = (index // self.processes) % self.per_process
+        return self.clients[process * self.per_process + within]
 
     async def aclose(self) -> None:
         for client in self.clients:

@@ -1,14 +1,16 @@
-"""How the benchmark counts: store requests by status, percentiles, and oversell."""
+"""How the benchmark counts and connects: store requests by status, percentiles, oversell,
+and the buyers' HTTP clients."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import httpx
 
 from bench.flash_sale.figures import buying_figures, percentile, requests_between
 from bench.flash_sale.lake_process import STATS_PATH, RequestCounter
-from bench.flash_sale.shoppers import Answer, Product
+from bench.flash_sale.shoppers import CONNECTIONS_PER_CLIENT, Answer, ClientPool, Product
 from bench.flash_sale.verify import final_state
 from cms_client.lake import Lake
 from cms_client.server import create_lake_app
@@ -92,3 +94,21 @@ async def test_oversold_counts_units_beyond_stock_and_negative_counters():
     assert promised.oversold == 2
     negative = await final_state(lake, products[1:2], 5, {})
     assert negative.oversold == 1
+
+
+async def test_each_process_has_small_pools_enough_for_every_buyer_in_flight() -> None:
+    # httpcore's pool work grows with the square of its size (CONNECTIONS_PER_CLIENT), and a
+    # buyer waiting for a connection in the benchmark could not join its service's batch.
+    pool = ClientPool(in_flight=100, processes=4)
+    try:
+        for process in range(4):
+            buyers = range(process, 400, 4)
+            clients = {id(pool[buyer]) for buyer in buyers}
+            assert len(clients) * CONNECTIONS_PER_CLIENT >= 100, "room for all 100 in flight"
+            others = {id(pool[buyer]) for buyer in range(400) if buyer % 4 != process}
+            assert not clients & others, "a client serves one process only"
+        in_flight = range(100)  # buyers 0..99, sent at once
+        per_client = Counter(id(pool[buyer]) for buyer in in_flight)
+        assert max(per_client.values()) <= CONNECTIONS_PER_CLIENT
+    finally:
+        await pool.aclose()
