@@ -74,6 +74,11 @@ class EngineSettings(BaseModel):
         description="How long a product's drafts and versions, as last read, are trusted "
         "to be none: a warm write cannot see a draft created since (see warm_cache.py).",
     )
+    contention_window: timedelta = Field(
+        default=timedelta(seconds=2),
+        description="How long after a conflict a document counts as contended: its writes "
+        "send the read a retry would need alongside (see contention.py); 0 turns that off.",
+    )
     backoff_base: float = Field(default=0.01, ge=0, description="Seconds; doubles per retry.")
     backoff_max: float = Field(default=0.5, ge=0, description="Seconds; cap of one wait.")
 

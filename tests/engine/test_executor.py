@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from random import Random
 from typing import Any
 
@@ -40,20 +41,24 @@ class ConflictingStore(CountingStore):
         return await self.inner.mutate(mutations, **kwargs)
 
 
-def engine(store: Any, clock: ManualClock, waits: list[float], attempts: int = 4) -> Inventory:
+def engine(
+    store: Any, clock: ManualClock, waits: list[float], attempts: int = 4, **settings: Any
+) -> Inventory:
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    settings = EngineSettings(max_attempts=attempts, backoff_base=0.1, backoff_max=0.3)
-    return Inventory(store, clock=clock, settings=settings, sleep=sleep, rng=Random(5))
+    config = EngineSettings(max_attempts=attempts, backoff_base=0.1, backoff_max=0.3, **settings)
+    return Inventory(store, clock=clock, settings=config, sleep=sleep, rng=Random(5))
 
 
 async def test_conflicts_are_retried_on_a_fresh_read_with_growing_jittered_waits(
     lake: Any, clock: ManualClock
 ) -> None:
+    # Without the contention habits (tests/engine/test_contention.py has them).
     store = ConflictingStore(lake, conflicts=3)
     waits: list[float] = []
-    result = await engine(store, clock, waits).reserve("cs_1", [line("railcam", 2)])
+    shop = engine(store, clock, waits, contention_window=timedelta(0))
+    result = await shop.reserve("cs_1", [line("railcam", 2)])
     assert not result.replayed
     assert store.calls == {"query": 1, "read": 4, "write": 4}
     assert len(waits) == 3

@@ -16,7 +16,7 @@ from service.engine.model.plan import Plan
 from service.engine.operations.context import EngineContext, build_request
 from service.engine.planners.commit import plan_commit
 from service.engine.unit_of_work.executor import Attempt
-from service.engine.unit_of_work.group_commit import CommitGroups
+from service.engine.unit_of_work.group_commit import Absorb, CommitGroups
 from service.engine.unit_of_work.idempotency import plan_keyed, record_ids
 
 
@@ -65,11 +65,18 @@ class Committing:
         return outcome
 
     async def _group(
-        self, calls: Sequence[CommitCall], *, paced: bool = True
+        self,
+        calls: Sequence[CommitCall],
+        absorb: Absorb[CommitCall] | None = None,
+        *,
+        paced: bool = True,
     ) -> list[CommitOutcome]:
         """A group's batch (its leader waited for the write slot before sealing it). One
         transaction commits each reservation once: further payments of a reservation in the
-        same batch (a webhook and the success page at once) run after it, and replay."""
+        same batch (a webhook and the success page at once) run after it, and replay.
+
+        Payments that queue meanwhile are not taken along (`absorb` unused): they wait for
+        the next batch, where they are ordered against the ones of the same reservation."""
         first: dict[str, int] = {}
         for index, call in enumerate(calls):
             first.setdefault(call.reservation_id, index)

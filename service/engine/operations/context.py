@@ -85,6 +85,11 @@ class EngineContext:
         """Operations on the same products share a group: their writes would queue anyway."""
         return "|".join(sorted({self.resolver.cached(ref) or ref for ref in refs}))
 
+    @staticmethod
+    def group_products(key: str) -> list[str]:
+        """The products (or names) a group key stands for."""
+        return key.split("|")
+
     # -- which products a reservation holds -----------------------------------------------
 
     def hold_lock(self, rid: str) -> list[str]:

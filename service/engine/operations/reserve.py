@@ -29,7 +29,7 @@ from service.engine.planners.reserve_group import (
 )
 from service.engine.queries import overdue_or_next
 from service.engine.unit_of_work.executor import Attempt
-from service.engine.unit_of_work.group_commit import CommitGroups
+from service.engine.unit_of_work.group_commit import Absorb, CommitGroups
 
 #: How many sold-out product groups an instance remembers (a hint, oldest forgotten first).
 SHORT_GROUPS_REMEMBERED = 10_000
@@ -77,14 +77,27 @@ class Reserving:
             raise outcome
         return outcome
 
-    async def _batch(self, calls: Sequence[ReserveCall]) -> list[ReserveOutcome]:
-        """Reserve for every call in one transaction: one outcome per call, in order."""
+    async def _batch(
+        self, given: Sequence[ReserveCall], absorb: Absorb[ReserveCall] | None = None
+    ) -> list[ReserveOutcome]:
+        """Reserve for every call in one transaction: one outcome per call, in order.
+
+        `absorb` (group commit): each new plan after the first, while at most half the
+        tries are spent, takes along the reserves that queued behind this batch; their
+        outcomes follow the given ones.
+        """
         ctx = self.ctx
         settings = ctx.settings
-        refs = list(dict.fromkeys(ref for call in calls for ref in call.refs))
-        creates = [doc_id for call in calls for doc_id in call.created_ids]
+        calls = list(given)
+        plans = 0
 
         async def step(att: Attempt) -> Plan[list[ReserveOutcome]]:
+            nonlocal plans
+            plans += 1
+            if absorb is not None and 1 < plans <= settings.max_attempts // 2:
+                calls.extend(absorb())
+            refs = list(dict.fromkeys(ref for call in calls for ref in call.refs))
+            creates = [doc_id for call in calls for doc_id in call.created_ids]
             resolved = await att.read_products(refs, creates=creates)
             plan = Plan[list[ReserveOutcome]](att.snapshot, now=att.now, token=att.token)
             short = plan_reserve_group(plan, calls, resolved=resolved, settings=settings)
@@ -100,17 +113,24 @@ class Reserving:
 
         # Named as the callers name them too: a batch keyed by a slug not yet resolved and
         # one keyed by its `_id` must not race each other on the same product.
+        refs = list(dict.fromkeys(ref for call in given for ref in call.refs))
         products = [*refs, *(pid for ref in refs if (pid := ctx.resolver.cached(ref)))]
         key = ctx.group_key(refs)
         outcomes: list[ReserveOutcome] = await ctx.executor.run(
             "reserve",
             step,
             after_write=self._after_write,
-            lock=[*(call.reservation_id for call in calls), *products],
+            lock=[*(call.reservation_id for call in given), *products],
             warm=True,
             # Refusals need no write slot (a hint: a write still waits in the store).
             pace_first=key not in self._short_groups,
+            fair=absorb is not None,
+            burst=len(given) > 1,
         )
+        if len(outcomes) < len(calls):
+            # An earlier try committed after all (its answer had been lost) and is the
+            # answer: the reserves taken along after it still need their own transaction.
+            outcomes = [*outcomes, *await self._batch(calls[len(outcomes) :])]
         if all(isinstance(outcome, InsufficientStock) for outcome in outcomes):
             self._short_groups[key] = None
             if len(self._short_groups) > SHORT_GROUPS_REMEMBERED:
@@ -141,9 +161,11 @@ class Reserving:
         """Wait for the next write slot before sealing the batch, so the batch reads fresh
         and writes at once, and buyers arriving meanwhile ride in the same transaction. A
         group last found sold out skips the wait: its refusals need no slot (should stock
-        be back, its write then waits in the store's limiter instead)."""
+        be back, its write then waits in the store's limiter instead). It also leaves other
+        instances their turn after this one's last commit of the products (`contention`)."""
         if key not in self._short_groups:
             await self.ctx.executor.pace(spread=True)
+            await self.ctx.executor.wait_turn(self.ctx.group_products(key))
 
     async def _overdue_holds(self, att: Attempt, product_ids: Sequence[str]) -> list[str]:
         """Overdue active holds on `product_ids`, read fresh with all their products.

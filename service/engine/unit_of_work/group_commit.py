@@ -10,6 +10,11 @@ uncontended request runs alone at once, so nothing waits on a timer.
 The batch runs in its own task: if the request that happens to carry it is cancelled (a
 client hung up), the others still get their answers. How a batch is planned (every member
 its own answer; one member's failure leaves the others alone) is the caller's `run`.
+
+A batch whose write lost a race to another instance plans again on a new read anyway, so
+`run` may take along the requests that queued behind it meanwhile (`absorb`): when such an
+instance finally commits, it answers its whole queue instead of one batch of it, and the
+requests behind it do not each have to win a race of their own.
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ from service.engine.unit_of_work.locks import KeyedLocks
 M = TypeVar("M")
 R = TypeVar("R")
 
-#: Runs a batch: one outcome per member, in order (a result, or the exception to raise).
-RunBatch = Callable[[Sequence[M]], Awaitable[Sequence[R | BaseException]]]
+#: Takes the requests queued behind a running batch into it; returns them (in order).
+Absorb = Callable[[], list[M]]
+#: Runs a batch: one outcome per member, in order (a result, or the exception to raise),
+#: members taken in with `absorb` included, after the ones it was given.
+RunBatch = Callable[[Sequence[M], Absorb[M]], Awaitable[Sequence[R | BaseException]]]
 #: Awaited by the leader before it seals its batch (the key is the group's).
 BeforeSeal = Callable[[str], Awaitable[object]]
 
@@ -79,15 +87,26 @@ class CommitGroups(Generic[M, R]):
             self._queues[key] = rest
         else:
             del self._queues[key]
-        task = asyncio.ensure_future(self._answer(batch))
+        task = asyncio.ensure_future(self._answer(key, batch))
         # Shielded: cancelling the carrier must not cancel the others' transaction.
         await asyncio.shield(task)
 
-    async def _answer(self, batch: list[_Waiting[M, R]]) -> None:
+    async def _answer(self, key: str, batch: list[_Waiting[M, R]]) -> None:
         self.batches += 1
-        self.members += len(batch)
+
+        def absorb() -> list[M]:
+            queue = self._queues.get(key, [])
+            room = max(0, self._max_size - len(batch))
+            taken = queue[:room]
+            if len(queue) > room:
+                self._queues[key] = queue[room:]
+            else:
+                self._queues.pop(key, None)
+            batch.extend(taken)
+            return [waiting.member for waiting in taken]
+
         try:
-            outcomes = await self._run([waiting.member for waiting in batch])
+            outcomes = await self._run([waiting.member for waiting in batch], absorb)
         except BaseException as exc:  # the whole batch failed: every member gets the error
             for waiting in batch:
                 if not waiting.answer.done():
@@ -95,6 +114,8 @@ class CommitGroups(Generic[M, R]):
             if not isinstance(exc, Exception):
                 raise
             return
+        finally:
+            self.members += len(batch)
         for waiting, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 waiting.answer.set_exception(outcome)
