@@ -355,7 +355,7 @@ class Executor:
                     self.cache.forget(plan.snapshot.docs)
                     if plan.marker_id is not None:
                         unconfirmed[plan.marker_id] = plan
-                    prefetched = _newer(plan, await _finished(retry_read))
+                    prefetched = _newer(plan, await retry_read if retry_read else None)
                     if prefetched is not None:
                         # No jittered wait: the read took the round trip a wait would have
                         # spaced the retry by, and a loser that also waited would lose again
@@ -373,7 +373,6 @@ class Executor:
                         await self.sleep(self._delay(attempt_no))
                     continue
                 except StoreError as exc:
-                    _drop(retry_read)
                     # The outcome is unknown: what the cache holds may be stale either way.
                     self.cache.forget(plan.snapshot.docs)
                     if not isinstance(exc, StoreUnavailable) or isinstance(exc, RateLimited):
@@ -389,10 +388,9 @@ class Executor:
                     # guards keep a transaction that still lands later from doubling any
                     # retry, whose fresh read then sees it.)
                     raise
-                except BaseException:
-                    _drop(retry_read)
-                    raise
-                _drop(retry_read)
+                finally:
+                    if retry_read is not None:
+                        retry_read.cancel()  # not needed once the write was answered
                 self.contention.committed(guarded, sent, self.clock(), timed=timed)
                 self.transactions += 1
                 if not attempt.fresh:
@@ -405,7 +403,7 @@ class Executor:
 
     def _read_alongside(
         self, plan: Plan[R], sent: datetime, burst: bool
-    ) -> asyncio.Task[Prefetched] | None:
+    ) -> asyncio.Task[Prefetched | None] | None:
         """On a contended document (or in a `burst`), start the read a retry of `plan` would
         need (what it read, and its marker) so that it runs alongside the write."""
         if not burst and not self.contention.contended(plan.snapshot.docs, sent):
@@ -415,8 +413,11 @@ class Executor:
             | ({plan.marker_id} if plan.marker_id is not None else set())
         )
 
-        async def read() -> Prefetched:
-            docs = await self.store.get_documents(ids, include_all_versions=True)
+        async def read() -> Prefetched | None:
+            try:
+                docs = await self.store.get_documents(ids, include_all_versions=True)
+            except StoreError:
+                return None  # the retry then reads as it always does
             return Prefetched(ids, docs, sent)
 
         return asyncio.ensure_future(read())
@@ -529,17 +530,6 @@ def _warm_plan_sendable(plan: Plan[R], attempt: Attempt) -> bool:
     )
 
 
-async def _finished(read: asyncio.Task[Prefetched] | None) -> Prefetched | None:
-    """The read sent alongside a refused write, or None if there was none or it failed
-    (the retry then reads as it always does)."""
-    if read is None:
-        return None
-    try:
-        return await read
-    except StoreError:
-        return None
-
-
 def _newer(plan: Plan[R], read: Prefetched | None) -> Prefetched | None:
     """`read` if it saw some document of `plan` changed; None if it reached the store
     before the write that refused `plan` had landed (a retry on it would be refused too)."""
@@ -553,16 +543,3 @@ def _newer(plan: Plan[R], read: Prefetched | None) -> Prefetched | None:
         if seen.get(doc_id) != (before.get("_rev") if before is not None else None):
             return read
     return None
-
-
-def _drop(read: asyncio.Task[Prefetched] | None) -> None:
-    """A read alongside a write that committed (or failed otherwise) is not needed."""
-    if read is not None and not read.done():
-        read.cancel()
-    if read is not None:
-        read.add_done_callback(_retrieve)
-
-
-def _retrieve(read: asyncio.Task[Prefetched]) -> None:
-    if not read.cancelled():
-        read.exception()
